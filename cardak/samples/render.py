@@ -1,0 +1,69 @@
+"""Render a licence plate on a car-like, photo-like background.
+
+`python -m cardak.samples.render` rewrites the shipped sample (cardak/samples/plate.jpg);
+tests and the camera simulator call `render_plate_photo` for images with known plates.
+The plate font is DejaVu Sans Condensed Bold where the system has it, else Pillow's built-in font.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+
+from cardak.samples import SAMPLE_IMAGE, SAMPLE_PLATE
+
+
+def _plate_font(size: int) -> ImageFont.FreeTypeFont:
+    try:
+        return ImageFont.truetype("DejaVuSansCondensed-Bold.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size=size)
+
+
+def _fit_font(draw: ImageDraw.ImageDraw, text: str, *, max_width: int, max_height: int) -> ImageFont.FreeTypeFont:
+    size = max_height
+    font = _plate_font(size)
+    while size > 8 and draw.textlength(text, font=font) > max_width:
+        size -= 2
+        font = _plate_font(size)
+    return font
+
+
+def render_plate_photo(plate: str, *, seed: int = 0, size: tuple[int, int] = (640, 480), quality: int = 90) -> bytes:
+    """A JPEG of a car's rear with `plate` on its plate; the same seed gives the same bytes."""
+    rng = random.Random(seed)
+    width, height = size
+    img = Image.new("RGB", size)
+    draw = ImageDraw.Draw(img)
+    # Sky-to-asphalt gradient with a little noise, so it is not a flat synthetic field.
+    for y in range(height):
+        shade = int(170 - 110 * y / height)
+        draw.line([(0, y), (width, y)], fill=(shade, shade + 5, shade + 12))
+    body = tuple(rng.randint(40, 200) for _ in range(3))
+    car = (int(width * 0.12), int(height * 0.25), int(width * 0.88), int(height * 0.92))
+    draw.rounded_rectangle(car, radius=40, fill=body)
+    lamp = (200, 30, 30)
+    draw.rectangle((car[0] + 20, car[1] + 60, car[0] + 120, car[1] + 110), fill=lamp)
+    draw.rectangle((car[2] - 120, car[1] + 60, car[2] - 20, car[1] + 110), fill=lamp)
+
+    plate_w, plate_h = int(width * 0.42), int(width * 0.21)
+    px, py = (width - plate_w) // 2, int(height * 0.55)
+    draw.rounded_rectangle((px, py, px + plate_w, py + plate_h), radius=10, fill=(245, 245, 240), outline=(30, 30, 30), width=4)
+    small = ImageFont.load_default(size=max(10, plate_h // 8))
+    draw.text((px + plate_w // 2, py + plate_h // 8), "CARDAK", font=small, fill=(30, 60, 140), anchor="mm")
+    big = _fit_font(draw, plate, max_width=int(plate_w * 0.86), max_height=int(plate_h * 0.55))
+    draw.text((px + plate_w // 2, py + plate_h * 0.58), plate, font=big, fill=(15, 15, 25), anchor="mm")
+
+    img = img.filter(ImageFilter.GaussianBlur(0.8))
+    noise = Image.effect_noise(size, 12).convert("RGB")
+    img = Image.blend(img, noise, 0.06)
+    out = io.BytesIO()
+    img.save(out, format="JPEG", quality=quality)
+    return out.getvalue()
+
+
+if __name__ == "__main__":
+    SAMPLE_IMAGE.write_bytes(render_plate_photo(SAMPLE_PLATE))
+    print(f"wrote {SAMPLE_IMAGE} ({SAMPLE_IMAGE.stat().st_size} bytes), plate {SAMPLE_PLATE}")

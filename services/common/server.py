@@ -1,0 +1,111 @@
+"""The one way a Cardak service starts: gRPC server, health, reflection, graceful stop.
+
+    serve(settings, service="store", addr=settings.store_addr, apis=[GrpcApi(...)])
+
+Health starts NOT_SERVING and turns SERVING only after `start_up` has returned (models
+loaded, database reachable), so probes and `cardak up` wait for real readiness. On SIGTERM
+or SIGINT health goes NOT_SERVING, background workers stop (finishing or releasing their
+leases), then the server drains in-flight RPCs for `grace_seconds`.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Sequence
+from concurrent import futures
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from services.common.channels import message_size_options
+from services.common.settings import MeshSettings
+
+log = logging.getLogger("cardak.server")
+
+
+@dataclass(frozen=True)
+class GrpcApi:
+    """One gRPC service to host: its full name, its generated `add_*_to_server`, its servicer."""
+
+    name: str
+    add_to_server: Callable[[Any, grpc.Server], None]
+    servicer: object
+
+
+class Background(Protocol):
+    """Work that runs beside the server, e.g. a sentinel.Worker."""
+
+    def start(self) -> Any: ...
+
+    def stop(self, grace: float = ...) -> None: ...
+
+
+def api(descriptor_module: Any, service_name: str, add_to_server: Callable[[Any, grpc.Server], None], servicer: object) -> GrpcApi:
+    """A GrpcApi whose full name comes from the generated descriptor, never a hand-typed string."""
+    return GrpcApi(descriptor_module.DESCRIPTOR.services_by_name[service_name].full_name, add_to_server, servicer)
+
+
+def serve(
+    settings: MeshSettings,
+    *,
+    service: str,
+    addr: str,
+    apis: Sequence[GrpcApi],
+    start_up: Callable[[], Sequence[Background]] | None = None,
+) -> None:
+    """Run a service until SIGTERM/SIGINT. `start_up` runs after the port is bound and returns
+    the background workers to start once the service is ready."""
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=settings.server_threads, thread_name_prefix=f"{service}-rpc"),
+        options=message_size_options(settings.max_message_bytes),
+        maximum_concurrent_rpcs=settings.server_threads * 4,
+    )
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    for item in apis:
+        item.add_to_server(item.servicer, server)
+    names = [item.name for item in apis]
+    reflection.enable_server_reflection(
+        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME], server
+    )
+    for name in ["", *names]:
+        health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
+
+    try:
+        server.add_insecure_port(addr)
+    except RuntimeError as exc:
+        log.error("cannot listen", extra={"addr": addr, "error": str(exc)})
+        sys.exit(f"cardak {service}: cannot listen on {addr}: is another process using it?")
+    server.start()
+    log.info("listening", extra={"addr": addr, "apis": names})
+
+    stopping = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, _frame: stopping.set())
+
+    workers: Sequence[Background] = ()
+    try:
+        workers = start_up() if start_up else ()
+    except Exception:
+        log.exception("start-up failed")
+        server.stop(0)
+        sys.exit(f"cardak {service}: start-up failed (see the log above)")
+    for worker in workers:
+        worker.start()
+    for name in ["", *names]:
+        health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+    log.info("serving", extra={"addr": addr, "workers": len(workers)})
+
+    stopping.wait()
+    log.info("stopping", extra={"grace_seconds": settings.grace_seconds})
+    health_servicer.enter_graceful_shutdown()
+    for worker in workers:
+        worker.stop(settings.grace_seconds)
+    server.stop(settings.grace_seconds).wait()
+    log.info("stopped")

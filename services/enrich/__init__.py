@@ -1,0 +1,1 @@
+"""Enrich: from a plate to a vehicle profile, through pluggable providers."""

@@ -1,0 +1,1 @@
+"""OCR: read licence plates from queued images (EasyOCR on PyTorch, GPU when present)."""

@@ -1,0 +1,50 @@
+"""python -m services.ocr: run the OCR service and its queue worker."""
+
+from __future__ import annotations
+
+import sentinel
+from cardak.v1 import ocr_pb2, ocr_pb2_grpc, store_pb2_grpc
+from services.common.blobs import BlobStore
+from services.common.channels import open_channel
+from services.common.logs import setup_logging
+from services.common.redis import connect
+from services.common.server import api, serve
+from services.ocr.reader import PlateReader
+from services.ocr.servicer import OcrServicer
+from services.ocr.settings import OcrSettings
+from services.ocr.worker import ReadTask
+
+
+def main() -> None:
+    settings = OcrSettings()
+    setup_logging("ocr", settings.log_level)
+    client = connect(settings.redis_url)
+    queues = sentinel.Client(client, namespace=settings.namespace)
+    servicer = OcrServicer(settings)
+
+    def start_up() -> list[sentinel.Worker]:
+        client.ping()
+        servicer.reader = PlateReader(settings)
+        store = store_pb2_grpc.StoreServiceStub(open_channel(settings.store_addr, settings.max_message_bytes))
+        handler = ReadTask(settings, servicer.reader, BlobStore(client, settings.namespace, settings.blob_ttl_seconds), store, queues)
+        return [
+            sentinel.Worker(
+                queues,
+                settings.ocr_queue,
+                handler,
+                concurrency=settings.concurrency,
+                lease_seconds=settings.lease_seconds,
+            )
+        ]
+
+    serve(
+        settings,
+        service="ocr",
+        addr=settings.ocr_addr,
+        apis=[api(ocr_pb2, "OcrService", ocr_pb2_grpc.add_OcrServiceServicer_to_server, servicer)],
+        start_up=start_up,
+    )
+
+
+if __name__ == "__main__":
+    main()

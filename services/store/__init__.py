@@ -1,0 +1,1 @@
+"""Store: the sightings database, with search and live watch."""

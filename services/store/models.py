@@ -1,0 +1,78 @@
+"""The store's tables (SQLAlchemy 2.0). Only the store service touches them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Vehicle(Base):
+    """The latest profile of a plate in a region."""
+
+    __tablename__ = "vehicles"
+    __table_args__ = (UniqueConstraint("plate", "region"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plate: Mapped[str] = mapped_column(String(16))
+    region: Mapped[str] = mapped_column(String(8), default="")
+    vin: Mapped[str] = mapped_column(String(17), default="")
+    model_year: Mapped[int] = mapped_column(Integer, default=0)
+    make: Mapped[str] = mapped_column(String(64), default="")
+    model: Mapped[str] = mapped_column(String(64), default="")
+    body_class: Mapped[str] = mapped_column(String(64), default="")
+    fuel_type: Mapped[str] = mapped_column(String(64), default="")
+    source: Mapped[str] = mapped_column(String(64), default="")
+    status: Mapped[int] = mapped_column(Integer)
+    fetched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+
+
+class Sighting(Base):
+    """One image from one camera; `plate` is its best read, denormalised for search."""
+
+    __tablename__ = "sightings"
+    __table_args__ = (
+        Index("ix_sightings_plate_time", "plate", "captured_at"),
+        Index("ix_sightings_camera_time", "camera_id", "captured_at"),
+        Index("ix_sightings_time", "captured_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64))
+    captured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[int] = mapped_column(Integer)
+    plate: Mapped[str] = mapped_column(String(16), default="")
+    image_ref: Mapped[str] = mapped_column(String(128), default="")
+    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    reads: Mapped[list[PlateRead]] = relationship(
+        order_by="PlateRead.rank", cascade="all, delete-orphan", lazy="selectin"
+    )
+    vehicle: Mapped[Vehicle | None] = relationship(lazy="joined")
+
+
+class PlateRead(Base):
+    """One plate read in a sighting's image; rank 0 is the best."""
+
+    __tablename__ = "plate_reads"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sighting_id: Mapped[str] = mapped_column(ForeignKey("sightings.id", ondelete="CASCADE"), index=True)
+    rank: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(String(16))
+    confidence: Mapped[float] = mapped_column(Float)
+    candidates: Mapped[list[list[str | float]]] = mapped_column(JSON, default=list)
+    box_x: Mapped[int] = mapped_column(Integer, default=0)
+    box_y: Mapped[int] = mapped_column(Integer, default=0)
+    box_width: Mapped[int] = mapped_column(Integer, default=0)
+    box_height: Mapped[int] = mapped_column(Integer, default=0)
+    region: Mapped[str] = mapped_column(String(8), default="")
+    raw_text: Mapped[str] = mapped_column(String(64), default="")

@@ -1,0 +1,227 @@
+"""Sightings in and out of the database. Every write is idempotent on sighting_id."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from cardak.v1 import common_pb2, store_pb2
+from services.common.errors import InvalidRequest
+from services.common.plates import normalise_plate
+from services.store.models import PlateRead, Sighting, Vehicle
+
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 50
+
+
+class NotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Written:
+    sighting: store_pb2.Sighting
+    created: bool
+
+
+class SightingRepository:
+    def __init__(self, engine: Engine) -> None:
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    def record_read(self, request: store_pb2.RecordReadRequest) -> Written:
+        """Create the sighting or replace its reads; a repeat with the same reads changes nothing."""
+        if not request.sighting_id:
+            raise InvalidRequest("sighting_id is required")
+        try:
+            return self._record_read(request)
+        except IntegrityError:
+            # Another worker created it between our read and insert: now it is an update.
+            return self._record_read(request)
+
+    def _record_read(self, request: store_pb2.RecordReadRequest) -> Written:
+        now = _now()
+        plate = normalise_plate(request.reads[0].text) if request.reads else ""
+        with self._sessions.begin() as session:
+            row = session.get(Sighting, request.sighting_id)
+            created = row is None
+            if row is None:
+                row = Sighting(
+                    id=request.sighting_id,
+                    camera_id=request.camera_id,
+                    captured_at=request.captured_at.ToDatetime(timezone.utc),
+                    created_at=now,
+                    plate="",
+                )
+                session.add(row)
+            elif row.plate == plate and _same_reads(row.reads, request.reads):
+                return Written(to_proto(row), created=False)
+            if row.plate != plate:
+                row.vehicle_id = None  # the vehicle belonged to the old plate
+                row.vehicle = None
+            row.plate = plate
+            row.image_ref = request.image_ref
+            row.status = store_pb2.SIGHTING_STATUS_READ if plate else store_pb2.SIGHTING_STATUS_NO_PLATE
+            row.updated_at = now
+            row.reads = [_read_row(rank, r) for rank, r in enumerate(request.reads)]
+            session.flush()
+            return Written(to_proto(row), created=created)
+
+    def attach_vehicle(self, sighting_id: str, profile: common_pb2.VehicleProfile) -> store_pb2.Sighting:
+        with self._sessions.begin() as session:
+            row = session.get(Sighting, sighting_id)
+            if row is None:
+                raise NotFound(f"sighting {sighting_id} does not exist")
+            vehicle = _upsert_vehicle(session, profile)
+            row.vehicle = vehicle
+            row.status = store_pb2.SIGHTING_STATUS_ENRICHED
+            row.updated_at = _now()
+            session.flush()
+            return to_proto(row)
+
+    def get(self, sighting_id: str) -> store_pb2.Sighting:
+        with self._sessions() as session:
+            row = session.get(Sighting, sighting_id)
+            if row is None:
+                raise NotFound(f"sighting {sighting_id} does not exist (yet)")
+            return to_proto(row)
+
+    def search(self, request: store_pb2.SearchSightingsRequest) -> store_pb2.SearchSightingsResponse:
+        page_size = request.page_size or DEFAULT_PAGE_SIZE
+        if not 1 <= page_size <= MAX_PAGE_SIZE:
+            raise InvalidRequest(f"page_size must be between 1 and {MAX_PAGE_SIZE}, not {page_size}")
+        query = select(Sighting)
+        if request.plate:
+            query = query.where(Sighting.plate == normalise_plate(request.plate))
+        if request.camera_id:
+            query = query.where(Sighting.camera_id == request.camera_id)
+        if request.HasField("captured_after"):
+            query = query.where(Sighting.captured_at >= request.captured_after.ToDatetime(timezone.utc))
+        if request.HasField("captured_before"):
+            query = query.where(Sighting.captured_at < request.captured_before.ToDatetime(timezone.utc))
+        if request.page_token:
+            after_time, after_id = _decode_token(request.page_token)
+            # Keyset pagination: as fast on page 1,000 as on page 1.
+            query = query.where(
+                or_(Sighting.captured_at < after_time, and_(Sighting.captured_at == after_time, Sighting.id < after_id))
+            )
+        query = query.order_by(Sighting.captured_at.desc(), Sighting.id.desc()).limit(page_size + 1)
+        with self._sessions() as session:
+            rows = list(session.scalars(query))
+            response = store_pb2.SearchSightingsResponse(sightings=[to_proto(r) for r in rows[:page_size]])
+            if len(rows) > page_size:
+                last = rows[page_size - 1]
+                response.next_page_token = _encode_token(_utc(last.captured_at), last.id)
+            return response
+
+
+def to_proto(row: Sighting) -> store_pb2.Sighting:
+    sighting = store_pb2.Sighting(
+        sighting_id=row.id,
+        camera_id=row.camera_id,
+        status=row.status,
+        plate=row.plate,
+        image_ref=row.image_ref,
+        reads=[_read_proto(r) for r in row.reads],
+    )
+    sighting.captured_at.FromDatetime(_utc(row.captured_at))
+    sighting.created_at.FromDatetime(_utc(row.created_at))
+    sighting.updated_at.FromDatetime(_utc(row.updated_at))
+    if row.vehicle is not None:
+        sighting.vehicle.CopyFrom(_vehicle_proto(row.vehicle))
+    return sighting
+
+
+def _read_row(rank: int, read: common_pb2.PlateRead) -> PlateRead:
+    return PlateRead(
+        rank=rank,
+        text=normalise_plate(read.text),
+        confidence=read.confidence,
+        candidates=[[c.text, c.confidence] for c in read.candidates],
+        box_x=read.box.x,
+        box_y=read.box.y,
+        box_width=read.box.width,
+        box_height=read.box.height,
+        region=read.region,
+        raw_text=read.raw_text,
+    )
+
+
+def _read_proto(row: PlateRead) -> common_pb2.PlateRead:
+    return common_pb2.PlateRead(
+        text=row.text,
+        confidence=row.confidence,
+        candidates=[common_pb2.PlateCandidate(text=str(t), confidence=float(c)) for t, c in row.candidates],
+        box=common_pb2.BoundingBox(x=row.box_x, y=row.box_y, width=row.box_width, height=row.box_height),
+        region=row.region,
+        raw_text=row.raw_text,
+    )
+
+
+def _same_reads(rows: list[PlateRead], reads: list[common_pb2.PlateRead]) -> bool:
+    return [_read_proto(r) for r in rows] == [_read_proto(_read_row(i, r)) for i, r in enumerate(reads)]
+
+
+def _upsert_vehicle(session: Session, profile: common_pb2.VehicleProfile) -> Vehicle:
+    plate, region = normalise_plate(profile.plate), profile.region.upper()
+    vehicle = session.scalars(select(Vehicle).where(Vehicle.plate == plate, Vehicle.region == region)).first()
+    if vehicle is None:
+        vehicle = Vehicle(plate=plate, region=region)
+        session.add(vehicle)
+    vehicle.vin = profile.vin
+    vehicle.model_year = profile.model_year
+    vehicle.make = profile.make
+    vehicle.model = profile.model
+    vehicle.body_class = profile.body_class
+    vehicle.fuel_type = profile.fuel_type
+    vehicle.source = profile.source
+    vehicle.status = profile.status
+    vehicle.fetched_at = profile.fetched_at.ToDatetime(timezone.utc) if profile.HasField("fetched_at") else None
+    vehicle.attributes = dict(profile.attributes)
+    return vehicle
+
+
+def _vehicle_proto(row: Vehicle) -> common_pb2.VehicleProfile:
+    profile = common_pb2.VehicleProfile(
+        plate=row.plate,
+        region=row.region,
+        vin=row.vin,
+        model_year=row.model_year,
+        make=row.make,
+        model=row.model,
+        body_class=row.body_class,
+        fuel_type=row.fuel_type,
+        source=row.source,
+        status=row.status,
+        attributes=row.attributes or {},
+    )
+    if row.fetched_at is not None:
+        profile.fetched_at.FromDatetime(_utc(row.fetched_at))
+    return profile
+
+
+def _encode_token(captured_at: datetime, sighting_id: str) -> str:
+    raw = json.dumps([captured_at.isoformat(), sighting_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_token(token: str) -> tuple[datetime, str]:
+    try:
+        when, sighting_id = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return datetime.fromisoformat(when), str(sighting_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidRequest("page_token is not one this server gave out; start again without it") from exc
+
+
+def _utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

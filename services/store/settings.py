@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+
+from services.common.settings import MeshSettings
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{Path.home() / '.cardak' / 'cardak.db'}"
+
+
+class StoreSettings(MeshSettings):
+    database_url: str = Field(
+        default_factory=_default_database_url,
+        validation_alias=AliasChoices("DATABASE_URL", "CARDAK_DATABASE_URL"),
+        description="SQLAlchemy URL: postgresql+psycopg2://... in production, a SQLite file by default",
+    )
+    watch_buffer: int = Field(1000, description="Events queued per watcher before a slow one is cut off")
