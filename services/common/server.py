@@ -11,13 +11,14 @@ leases), then the server drains in-flight RPCs for `grace_seconds`.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NoReturn, Protocol
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -58,8 +59,8 @@ def serve(
     addr: str,
     apis: Sequence[GrpcApi],
     start_up: Callable[[], Sequence[Background]] | None = None,
-) -> None:
-    """Run a service until SIGTERM/SIGINT. `start_up` runs after the port is bound and returns
+) -> NoReturn:
+    """Run a service until SIGTERM/SIGINT, then exit the process. `start_up` runs after the port is bound and returns
     the background workers to start once the service is ready."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.server_threads, thread_name_prefix=f"{service}-rpc"),
@@ -109,3 +110,8 @@ def serve(
         worker.stop(settings.grace_seconds)
     server.stop(settings.grace_seconds).wait()
     log.info("stopped")
+    logging.shutdown()
+    # Every lease is settled or released and the server is drained. A handler still inside
+    # native code (a PyTorch forward pass past its grace) would abort a normal interpreter
+    # exit, so leave at once.
+    os._exit(0)

@@ -1,0 +1,35 @@
+"""Shared by the benchmarks: percentiles and a table."""
+
+from __future__ import annotations
+
+import statistics
+
+from rich.console import Console
+from rich.table import Table
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def latency_row(values_ms: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values_ms),
+        "median_ms": round(statistics.median(values_ms), 3),
+        "p90_ms": round(percentile(values_ms, 90), 3),
+        "p99_ms": round(percentile(values_ms, 99), 3),
+        "max_ms": round(max(values_ms), 3),
+    }
+
+
+def print_table(title: str, rows: dict[str, dict[str, float]]) -> None:
+    columns = list(next(iter(rows.values())))
+    table = Table(title=title)
+    table.add_column("")
+    for column in columns:
+        table.add_column(column, justify="right")
+    for name, row in rows.items():
+        table.add_row(name, *(f"{row[c]:g}" for c in columns))
+    Console().print(table)

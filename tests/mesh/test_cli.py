@@ -1,0 +1,73 @@
+"""The `cardak` command as a person runs it, against the running mesh."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from cardak.cli.mesh import SERVICES, Mesh
+from cardak.samples import SAMPLE_IMAGE, SAMPLE_PLATE
+from cardak.samples.render import render_plate_photo
+from tests.support import free_port
+
+CARDAK = [sys.executable, "-m", "cardak.cli"]
+
+
+def run(mesh: Mesh | None, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, COLUMNS="200")
+    if mesh is not None:
+        env.update({f"CARDAK_{n.upper()}_ADDR": a for n, a in mesh.addrs.items()})
+    else:  # nothing listens on these
+        env.update({f"CARDAK_{n.upper()}_ADDR": f"127.0.0.1:{free_port()}" for n in SERVICES})
+    return subprocess.run([*CARDAK, *args], capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def test_submit_wait_prints_plate_vehicle_and_time(mesh: Mesh) -> None:
+    done = run(mesh, "submit", str(SAMPLE_IMAGE), "--wait", "--camera", "cli-test")
+    assert done.returncode == 0, done.stdout + done.stderr
+    row = next(line for line in done.stdout.splitlines() if SAMPLE_IMAGE.name in line)
+    assert SAMPLE_PLATE in row and "2015 Honda Civic" in row and "cli-test" in row
+    assert row.rstrip(" │").endswith(" s")
+
+    found = run(mesh, "search", "--plate", SAMPLE_PLATE.lower(), "--camera", "cli-test")
+    assert found.returncode == 0, found.stderr
+    assert "sighting(s) of " + SAMPLE_PLATE in found.stdout
+    assert sum(SAMPLE_PLATE in line and "cli-test" in line for line in found.stdout.splitlines()) >= 1
+
+
+def test_submit_a_folder(mesh: Mesh, tmp_path: Path) -> None:
+    for i in range(2):
+        (tmp_path / f"car{i}.jpg").write_bytes(render_plate_photo(f"FLD{i}23", seed=i, size=(320, 240)))
+    (tmp_path / "notes.txt").write_text("not an image, skipped")
+    done = run(mesh, "submit", str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("queued as sighting") == 2
+
+
+def test_camera_simulator_streams_a_folder(mesh: Mesh, tmp_path: Path) -> None:
+    for i in range(3):
+        (tmp_path / f"frame{i}.jpg").write_bytes(render_plate_photo(f"SIM{i}77", seed=i, size=(320, 240)))
+    done = run(mesh, "camera", "simulate", "--dir", str(tmp_path), "--fps", "20", "--camera", "sim-test")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "sent 3 frame(s): 3 queued" in done.stdout
+
+
+def test_clear_errors_for_a_person(mesh: Mesh, tmp_path: Path) -> None:
+    missing = run(mesh, "submit", str(tmp_path / "nope.jpg"))
+    assert missing.returncode == 2 and "no such file or folder" in missing.stdout
+    empty = run(mesh, "submit", str(tmp_path))
+    assert empty.returncode == 2 and "no images" in empty.stdout
+    bad_time = run(mesh, "search", "--since", "yesterday")
+    assert bad_time.returncode == 2 and "ISO 8601" in bad_time.stdout
+    not_image = tmp_path / "fake.jpg"
+    not_image.write_bytes(b"definitely not a jpeg")
+    rejected = run(mesh, "submit", str(not_image))
+    assert rejected.returncode == 1 and "INVALID_ARGUMENT" in rejected.stdout
+
+
+def test_unreachable_mesh_says_so() -> None:
+    done = run(None, "search", "--plate", "ABC123", timeout=60)
+    assert done.returncode == 1
+    assert "is the mesh running?" in done.stdout

@@ -1,0 +1,93 @@
+"""Services started alone, as a container runs them: backpressure and graceful stop."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import grpc
+import pytest
+
+import sentinel
+from cardak.cli.mesh import Mesh
+from cardak.samples import SAMPLE_IMAGE
+from cardak.v1 import ingest_pb2, ingest_pb2_grpc, tasks_pb2
+from services.common.blobs import BlobStore
+from services.common.redis import connect
+from tests.support import eventually, free_port
+
+
+@pytest.fixture
+def start(redis_url: str, tmp_path: Path) -> Iterator:  # type: ignore[type-arg]
+    """start(name, **env) runs one service as its own process, as a container would."""
+    started: list[Mesh] = []
+    namespace = f"test-{uuid.uuid4().hex[:10]}"
+
+    def run(name: str, **extra: str) -> Mesh:
+        env = dict(os.environ, REDIS_URL=redis_url, CARDAK_NAMESPACE=namespace, **extra)
+        env.setdefault(f"CARDAK_{name.upper()}_ADDR", f"127.0.0.1:{free_port()}")
+        env.setdefault("CARDAK_STORE_ADDR", f"127.0.0.1:{free_port()}")  # nothing there
+        service = Mesh(home=tmp_path / name, env=env, services=(name,))
+        started.append(service)
+        service.start(timeout=120)
+        return service
+
+    run.namespace = namespace  # type: ignore[attr-defined]
+    yield run
+    for service in started:
+        service.stop()
+
+
+def _frame(key: str) -> ingest_pb2.Frame:
+    return ingest_pb2.Frame(camera_id="gate", image=SAMPLE_IMAGE.read_bytes(), idempotency_key=key)
+
+
+def test_full_queue_answers_resource_exhausted_and_loses_nothing_accepted(start, redis_url: str) -> None:  # type: ignore[no-untyped-def]
+    ingest = start("ingest", CARDAK_OCR_QUEUE_MAX_DEPTH="3", CARDAK_OCR_QUEUE="nobody-reads-this")
+    stub = ingest_pb2_grpc.IngestServiceStub(grpc.insecure_channel(ingest.addrs["ingest"]))
+    for i in range(3):
+        assert stub.Submit(_frame(f"k{i}"), timeout=5).status == ingest_pb2.FRAME_STATUS_QUEUED
+    with pytest.raises(grpc.RpcError) as info:
+        stub.Submit(_frame("k3"), timeout=5)
+    assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert "back off" in info.value.details()
+    # A resend of an accepted frame is still recognised while the queue is full.
+    assert stub.Submit(_frame("k1"), timeout=5).status == ingest_pb2.FRAME_STATUS_DUPLICATE
+
+    # A stream acks what fits, then ends with RESOURCE_EXHAUSTED; nothing acked is lost.
+    acks = []
+    with pytest.raises(grpc.RpcError) as info:
+        for ack in stub.StreamFrames(iter([_frame("k0"), _frame("k4")]), timeout=5):
+            acks.append(ack)
+    assert info.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert [a.status for a in acks] == [ingest_pb2.FRAME_STATUS_DUPLICATE]
+    stats = sentinel.Client(connect(redis_url), namespace=start.namespace).stats("nobody-reads-this")
+    assert (stats.ready, stats.enqueued) == (3, 3)
+
+
+def test_sigterm_stops_ingest_cleanly(start) -> None:  # type: ignore[no-untyped-def]
+    ingest = start("ingest")
+    assert ingest.stop() == {"ingest": 0}
+    log = (ingest.log_dir / "ingest.log").read_text()
+    assert '"msg": "stopping"' in log and '"msg": "stopped"' in log
+
+
+def test_sigterm_hands_an_ocr_task_in_flight_back_to_its_queue(start, redis_url: str) -> None:  # type: ignore[no-untyped-def]
+    # Grace shorter than one read: the worker must release its lease rather than finish.
+    ocr = start("ocr", CARDAK_GRACE_SECONDS="0.2", CARDAK_TORCH_THREADS="1")
+    client = connect(redis_url)
+    queues = sentinel.Client(client, namespace=start.namespace)
+    task = tasks_pb2.OcrTask(sighting_id=str(uuid.uuid4()), camera_id="gate",
+                             blob_key=BlobStore(client, start.namespace, 600).put(SAMPLE_IMAGE.read_bytes()))
+    task_id = queues.enqueue("ocr", task.SerializeToString()).task_id
+    eventually(lambda: queues.stats("ocr").leased == 1, timeout=30, interval=0.02)
+
+    assert ocr.stop() == {"ocr": 0}
+
+    stats = queues.stats("ocr")
+    assert (stats.ready, stats.leased, stats.dead) == (1, 0, 0)
+    # Released, not failed: the next worker's take is its first attempt again.
+    lease = queues.take("ocr", worker_id="next")[0]
+    assert (lease.task_id, lease.attempt) == (task_id, 1)
