@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 
 from PIL import Image, UnidentifiedImageError
@@ -36,8 +37,13 @@ def inspect_image(data: bytes, declared: int, *, max_pixels: int, min_side: int 
         raise InvalidRequest("image is empty")
     try:
         # Image.open reads only the header; pixels are decoded lazily and never here.
-        with Image.open(io.BytesIO(data)) as img:
-            pil_format, (width, height) = img.format, img.size
+        # Pillow's own bomb check is replaced by the max_pixels check below.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as img:
+                pil_format, (width, height) = img.format, img.size
+    except Image.DecompressionBombError:
+        raise InvalidRequest(f"image claims more pixels than Pillow will open, over the limit of {max_pixels}") from None
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise InvalidRequest(f"image is not a JPEG, PNG or WebP file ({len(data)} bytes): {exc}") from None
     actual = _PIL_FORMATS.get(pil_format or "")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import TypeVar
 
 from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +17,8 @@ from cardak.v1 import common_pb2, store_pb2
 from services.common.errors import InvalidRequest
 from services.common.plates import normalise_plate
 from services.store.models import PlateRead, Sighting, Vehicle
+
+T = TypeVar("T")
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
@@ -38,11 +42,7 @@ class SightingRepository:
         """Create the sighting or replace its reads; a repeat with the same reads changes nothing."""
         if not request.sighting_id:
             raise InvalidRequest("sighting_id is required")
-        try:
-            return self._record_read(request)
-        except IntegrityError:
-            # Another worker created it between our read and insert: now it is an update.
-            return self._record_read(request)
+        return _retry_lost_insert(lambda: self._record_read(request))
 
     def _record_read(self, request: store_pb2.RecordReadRequest) -> Written:
         now = _now()
@@ -73,6 +73,9 @@ class SightingRepository:
             return Written(to_proto(row), created=created)
 
     def attach_vehicle(self, sighting_id: str, profile: common_pb2.VehicleProfile) -> store_pb2.Sighting:
+        return _retry_lost_insert(lambda: self._attach_vehicle(sighting_id, profile))
+
+    def _attach_vehicle(self, sighting_id: str, profile: common_pb2.VehicleProfile) -> store_pb2.Sighting:
         with self._sessions.begin() as session:
             row = session.get(Sighting, sighting_id)
             if row is None:
@@ -118,6 +121,15 @@ class SightingRepository:
                 last = rows[page_size - 1]
                 response.next_page_token = _encode_token(_utc(last.captured_at), last.id)
             return response
+
+
+def _retry_lost_insert(write: Callable[[], T]) -> T:
+    """Run `write` again when another writer inserted the same row between our read and our
+    insert; the second run finds the row and updates it."""
+    try:
+        return write()
+    except IntegrityError:
+        return write()
 
 
 def to_proto(row: Sighting) -> store_pb2.Sighting:

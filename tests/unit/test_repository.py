@@ -16,7 +16,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import Engine, event, func, insert, select
-from sqlalchemy.exc import IntegrityError
 
 from cardak.v1 import common_pb2, store_pb2
 from services.common.errors import InvalidRequest
@@ -427,12 +426,6 @@ def test_record_read_losing_the_insert_race_becomes_an_update(repo: SightingRepo
     assert _count_reads(engine, sid) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=IntegrityError,
-    reason="attach_vehicle's select-then-insert of vehicles (plate, region) is not retried on IntegrityError, "
-    "so two enrichments of the same new plate at once fail one of them",
-)
 def test_attach_vehicle_losing_the_vehicle_insert_race(repo: SightingRepository, engine: Engine) -> None:
     sid, plate = _uid("veh-race"), _plate()
     repo.record_read(_request(sid, [_read(plate)]))
