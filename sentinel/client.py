@@ -336,6 +336,16 @@ class Client:
         res = self._scripts.ack([k.leased, k.task(lease.task_id), k.stats], [lease.task_id, lease.token])
         return int(res) == 1
 
+    def ack_many(self, leases: Sequence[Lease]) -> list[bool]:
+        """Ack several leases in one pipelined round trip; each ack is atomic on its own."""
+        if not leases:
+            return []
+        pipe = self.redis.pipeline(transaction=False)
+        for lease in leases:
+            k = self.keys(lease.queue)
+            self._scripts.ack([k.leased, k.task(lease.task_id), k.stats], [lease.task_id, lease.token], client=pipe)
+        return [int(res) == 1 for res in pipe.execute()]
+
     def nack(self, lease: Lease, error: str) -> str:
         """"retry" (to delayed, backoff by attempt), "dead" (attempts used up) or "stale"."""
         k = self.keys(lease.queue)

@@ -55,6 +55,15 @@ def test_take_count_returns_several_with_distinct_tokens(client: Client) -> None
     assert [lease.task_id for lease in client.take(Q, worker_id="w", count=10)] == ids[3:]
 
 
+def test_ack_many_acks_live_leases_and_refuses_stale_ones(client: Client, states: Callable[..., dict[str, str]]) -> None:
+    ids = [r.task_id for r in client.enqueue_many(Q, [b"a", b"b", b"c"])]
+    leases = client.take(Q, worker_id="w", count=3)
+    stale = Lease(Q, leases[1].task_id, b"b", 1, "not-the-token", "w", 0.0)
+    assert client.ack_many([leases[0], stale, leases[2]]) == [True, False, True]
+    assert states(Q, ids) == {ids[0]: "done", ids[1]: "leased", ids[2]: "done"}
+    assert client.ack_many([]) == []
+
+
 def test_dedupe_returns_existing_id(client: Client, states: Callable[..., dict[str, str]]) -> None:
     first = client.enqueue(Q, b"a", dedupe_key="order-1")
     second = client.enqueue(Q, b"b", dedupe_key="order-1")
