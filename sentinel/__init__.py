@@ -12,6 +12,7 @@ key layout. Imports only the stdlib and redis.
 """
 
 from sentinel.backoff import Backoff
+from sentinel.connection import connect
 from sentinel.client import Client, DeadTask, EnqueueResult, Lease, QueueStats
 from sentinel.errors import PermanentError, QueueFull, SentinelError
 from sentinel.worker import Worker
@@ -27,4 +28,5 @@ __all__ = [
     "QueueStats",
     "SentinelError",
     "Worker",
+    "connect",
 ]

@@ -12,11 +12,15 @@ import threading
 from rich.console import Console
 from rich.table import Table
 
-from cardak.cli.mesh import SERVICES, Mesh, MeshError
+from cardak.cli.mesh import SERVICES, Mesh, MeshError, running_mesh_env
 
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
+    if args.command not in ("up", "demo", "serve"):
+        # Client commands find a mesh that `cardak up` runs here; explicit variables win.
+        for name, value in running_mesh_env().items():
+            os.environ.setdefault(name, value)
     console = Console()
     sys.exit(args.run(args, console) or 0)
 
@@ -50,6 +54,20 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--until", help="captured before this ISO time")
     search.add_argument("--limit", type=int, default=50, help="most rows to show (default: 50)")
     search.set_defaults(run=_search)
+
+    queue = commands.add_parser("queue", help="the mesh's queues: depths, totals, dead letters")
+    queue_commands = queue.add_subparsers(dest="queue_command", required=True, metavar="COMMAND")
+    stats = queue_commands.add_parser("stats", help="depths and totals per queue")
+    stats.add_argument("queues", nargs="*", metavar="QUEUE", help="default: the OCR and enrich queues")
+    stats.add_argument("--watch", type=float, default=0.0, metavar="SECONDS", help="refresh every SECONDS")
+    stats.set_defaults(run=_queue_stats)
+    dead = queue_commands.add_parser("dead", help="list, retry or purge dead-lettered tasks")
+    dead.add_argument("action", choices=("list", "retry", "purge"))
+    dead.add_argument("queue", metavar="QUEUE")
+    dead.add_argument("--id", dest="ids", action="append", default=[], help="retry only this task (repeatable)")
+    dead.add_argument("--limit", type=int, default=50, help="most tasks to list (default: 50)")
+    dead.add_argument("--yes", action="store_true", help="confirm purge")
+    dead.set_defaults(run=_queue_dead)
 
     camera = commands.add_parser("camera", help="camera tools")
     camera_commands = camera.add_subparsers(dest="camera_command", required=True, metavar="COMMAND")
@@ -130,6 +148,18 @@ def _search(args: argparse.Namespace, console: Console) -> int:
         console.print(f"[red]error:[/] {exc}; use ISO 8601, e.g. 2026-11-25T08:00")
         return 2
     return search(plate=args.plate, camera_id=args.camera, since=since, until=until, limit=args.limit, console=console)
+
+
+def _queue_stats(args: argparse.Namespace, console: Console) -> int:
+    from cardak.cli.queue import stats
+
+    return stats(args.queues, watch=args.watch, console=console)
+
+
+def _queue_dead(args: argparse.Namespace, console: Console) -> int:
+    from cardak.cli.queue import dead
+
+    return dead(args.action, args.queue, ids=args.ids, limit=args.limit, yes=args.yes, console=console)
 
 
 def _simulate(args: argparse.Namespace, console: Console) -> int:

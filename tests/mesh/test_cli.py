@@ -71,3 +71,12 @@ def test_unreachable_mesh_says_so() -> None:
     done = run(None, "search", "--plate", "ABC123", timeout=60)
     assert done.returncode == 1
     assert "is the mesh running?" in done.stdout
+
+
+def test_client_commands_find_a_running_mesh_without_variables(mesh: Mesh) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CARDAK_") and k not in ("REDIS_URL", "DATABASE_URL")}
+    env.update(CARDAK_HOME=str(mesh.home), COLUMNS="200")
+    found = subprocess.run([*CARDAK, "search", "--limit", "1"], capture_output=True, text=True, timeout=60, env=env)
+    assert found.returncode == 0, found.stdout + found.stderr
+    stats = subprocess.run([*CARDAK, "queue", "stats"], capture_output=True, text=True, timeout=60, env=env)
+    assert stats.returncode == 0 and mesh.env["CARDAK_NAMESPACE"] in stats.stdout
