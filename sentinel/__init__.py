@@ -15,6 +15,7 @@ from sentinel.backoff import Backoff
 from sentinel.connection import connect
 from sentinel.client import Client, DeadTask, EnqueueResult, Lease, QueueStats
 from sentinel.errors import PermanentError, QueueFull, SentinelError
+from sentinel.sharding import ShardedQueue
 from sentinel.worker import Worker
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "QueueFull",
     "QueueStats",
     "SentinelError",
+    "ShardedQueue",
     "Worker",
     "connect",
 ]
