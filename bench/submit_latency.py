@@ -22,7 +22,8 @@ from pathlib import Path
 import grpc
 from PIL import Image
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# The repo root instead of bench/, whose queue.py would shadow the stdlib queue module.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench._common import latency_row, print_table  # noqa: E402
 from cardak.cli.mesh import Mesh  # noqa: E402

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,6 +20,8 @@ log = logging.getLogger("cardak.ocr")
 class ReadResult:
     plates: list[PlateResult]
     elapsed_ms: float
+    # Where the time went: "decode", "localise" (text detection), "recognise", "post_process".
+    stages_ms: dict[str, float] = field(default_factory=dict)
 
 
 def choose_device(wanted: str) -> str:
@@ -63,16 +65,37 @@ class PlateReader:
         """Plates in an encoded image. InvalidRequest when the bytes do not decode."""
         import cv2
 
-        started = time.perf_counter()
+        clock = _Stages()
         pixels = cv2.imdecode(np.frombuffer(image, dtype=np.uint8), cv2.IMREAD_COLOR)
         if pixels is None:
             raise InvalidRequest("image could not be decoded")
+        grey = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
+        clock.mark("decode")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            raw = self._reader.readtext(pixels, allowlist=PLATE_CHARS, canvas_size=self._canvas_size)
+            horizontal, free = self._reader.detect(pixels, canvas_size=self._canvas_size)
+            clock.mark("localise")
+            raw = self._reader.recognize(grey, horizontal[0], free[0], allowlist=PLATE_CHARS)
+            clock.mark("recognise")
         detections = [Detection(text, float(conf), _box(points)) for points, text, conf in raw]
         plate = pick_plate(detections)
-        return ReadResult([plate] if plate else [], (time.perf_counter() - started) * 1000)
+        clock.mark("post_process")
+        return ReadResult([plate] if plate else [], clock.total_ms, clock.stages_ms)
+
+
+class _Stages:
+    def __init__(self) -> None:
+        self.started = self._last = time.perf_counter()
+        self.stages_ms: dict[str, float] = {}
+
+    def mark(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.stages_ms[stage] = (now - self._last) * 1000
+        self._last = now
+
+    @property
+    def total_ms(self) -> float:
+        return (self._last - self.started) * 1000
 
 
 def _box(points: list[list[float]]) -> Box:

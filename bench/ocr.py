@@ -1,0 +1,152 @@
+"""Plate-reading accuracy and speed on a folder of labelled photos or plate crops.
+
+    python bench/ocr.py ../shared/data/openalpr-benchmarks/us-endtoend [--limit N] [--json]
+    python bench/ocr.py ../shared/data/openalpr-benchmarks/plates
+
+Reads both ground-truth formats of the OpenALPR benchmark folders: `NAME.txt` beside each
+`NAME.jpg` (`file<TAB>x<TAB>y<TAB>w<TAB>h<TAB>PLATE`), or one `groundtruth.csv`
+(`file,state,PLATE`). Runs the OCR service's engine in-process (the same PlateReader the
+worker and OcrService.Recognize use), one image at a time, and prints accuracy (top-1, top-5,
+per character), time per image (median, p95, and the split by stage) and peak memory. Misses
+go to a CSV (`--misses`, default bench-out/ocr-misses-<folder>.csv).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import statistics
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+# The repo root instead of bench/, whose queue.py would shadow the stdlib queue module.
+sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+from bench._common import percentile, print_table  # noqa: E402
+from services.common.plates import normalise_plate  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Labelled:
+    path: Path
+    plate: str
+    region: str = ""
+
+
+def load_dataset(folder: Path) -> list[Labelled]:
+    """The labelled images of `folder`, in either ground-truth format."""
+    groundtruth = folder / "groundtruth.csv"
+    if groundtruth.exists():
+        with open(groundtruth, newline="") as f:
+            return [Labelled(folder / row[0], normalise_plate(row[2]), row[1].upper())
+                    for row in csv.reader(f) if len(row) >= 3]
+    items = []
+    for txt in sorted(folder.glob("*.txt")):
+        for line in txt.read_text().splitlines():
+            fields = line.split("\t")
+            if len(fields) >= 6:
+                items.append(Labelled(folder / fields[0], normalise_plate(fields[5])))
+    if not items:
+        raise SystemExit(f"{folder}: no groundtruth.csv and no NAME.txt label files")
+    return items
+
+
+def char_accuracy(read: str, truth: str) -> float:
+    """1 - edit distance / length of the truth (0 when nothing matches)."""
+    previous = list(range(len(read) + 1))
+    for i, t in enumerate(truth, 1):
+        current = [i]
+        for j, r in enumerate(read, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (t != r)))
+        previous = current
+    return max(0.0, 1 - previous[-1] / max(len(truth), 1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("--limit", type=int, default=0, help="only the first N images")
+    parser.add_argument("--misses", type=Path, help="CSV of misses (default bench-out/ocr-misses-<folder>.csv)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    from services.ocr.reader import PlateReader
+    from services.ocr.settings import OcrSettings
+
+    items = load_dataset(args.dataset)[: args.limit or None]
+    console = Console(stderr=True)
+    load_started = time.perf_counter()
+    reader = PlateReader(OcrSettings())
+    load_s = time.perf_counter() - load_started
+    top1 = top5 = 0
+    chars: list[float] = []
+    seconds: list[float] = []
+    stages: dict[str, list[float]] = {}
+    misses: list[list[str]] = []
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("top-1 {task.fields[acc]}"), TimeRemainingColumn(), console=console) as progress:
+        task = progress.add_task(args.dataset.name, total=len(items), acc="-")
+        for n, item in enumerate(items, 1):
+            started = time.perf_counter()
+            result = reader.read(item.path.read_bytes())
+            seconds.append(time.perf_counter() - started)
+            for stage, ms in result.stages_ms.items():
+                stages.setdefault(stage, []).append(ms / 1000)
+            best = result.plates[0] if result.plates else None
+            read = best.text if best else ""
+            candidates = [c for c, _ in best.candidates[:5]] if best else []
+            top1 += read == item.plate
+            top5 += item.plate in candidates or read == item.plate
+            chars.append(char_accuracy(read, item.plate))
+            if read != item.plate:
+                misses.append([item.path.name, item.plate, read, " ".join(candidates),
+                               f"{best.confidence:.3f}" if best else "", best.raw_text if best else ""])
+            progress.update(task, advance=1, acc=f"{top1 / n:.1%}")
+
+    n = len(items)
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    summary = {
+        "dataset": args.dataset.name,
+        "n": n,
+        "top1": round(top1 / n, 4),
+        "top5": round(top5 / n, 4),
+        "char_accuracy": round(statistics.fmean(chars), 4),
+        "median_s": round(statistics.median(seconds), 3),
+        "p95_s": round(percentile(seconds, 95), 3),
+        "peak_rss_mb": round(peak_rss_mb, 1),
+        "model_load_s": round(load_s, 2),
+        "device": reader.device,
+        "stages_median_s": {k: round(statistics.median(v), 3) for k, v in stages.items()},
+    }
+    misses_path = args.misses or Path("bench-out") / f"ocr-misses-{args.dataset.name}.csv"
+    misses_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(misses_path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["file", "truth", "read", "top5", "confidence", "raw_text"])
+        writer.writerows(misses)
+
+    print_table(
+        f"OCR on {args.dataset.name} ({n} images, {reader.device})",
+        {"accuracy": {"top-1": summary["top1"], "top-5": summary["top5"], "per char": summary["char_accuracy"]}},
+    )
+    print_table(
+        "seconds per image",
+        {"total": {"median": summary["median_s"], "p95": summary["p95_s"]},
+         **{stage: {"median": round(statistics.median(v), 3), "p95": round(percentile(v, 95), 3)}
+            for stage, v in stages.items()}},
+    )
+    print(f"peak RSS {summary['peak_rss_mb']} MB · model load {summary['model_load_s']} s · "
+          f"{len(misses)} misses in {misses_path}")
+    if args.json:
+        print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
