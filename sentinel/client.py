@@ -28,6 +28,8 @@ Redis Cluster:
     {ns:q}:task:<id>  HASH   payload, attempts, max_attempts, priority, score, token,
                              worker_id, leased_at, enqueued_at, last_error, dead_at
     {ns:q}:dedupe:<k> STRING task id, expires after dedupe_ttl_seconds
+    {ns:q}:receipt:<id> STRING answer of the enqueue that made <id>, expires after
+                      replay_window_seconds (recognises redis-py replaying a lost reply)
     {ns:q}:stats      HASH   counters + seq
     {ns:q}:wake       LIST   wake tokens for wait_for_work (BLPOP)
 """
@@ -137,6 +139,9 @@ class _Keys:
     def dedupe(self, key: str) -> str:
         return self.prefix + "dedupe:" + key
 
+    def receipt(self, task_id: str) -> str:
+        return self.prefix + "receipt:" + task_id
+
 
 def _check_name(kind: str, name: str) -> None:
     # A brace would change which part of the key Redis Cluster hashes.
@@ -163,6 +168,7 @@ class Client:
         lease_seconds: float = 30.0,
         dedupe_ttl_seconds: int = 86400,
         backoff: Backoff = Backoff(base=1.0, factor=2.0, cap=300.0, jitter=0.2),
+        replay_window_seconds: int = 300,
     ) -> None:
         _check_name("namespace", namespace)
         if lease_seconds <= 0:
@@ -178,6 +184,10 @@ class Client:
         self.lease_seconds = lease_seconds
         self.dedupe_ttl_seconds = dedupe_ttl_seconds
         self.backoff = backoff
+        # redis-py retries a command whose reply was lost (Retry); an enqueue's receipt
+        # lives this long so such a replay is recognised. It must outlast the client's
+        # whole retry schedule; a few hundred bytes per task for that long is the cost.
+        self.replay_window_seconds = replay_window_seconds
         self._scripts = Scripts(redis)
 
     def keys(self, queue: str) -> _Keys:
@@ -260,7 +270,7 @@ class Client:
         # Without a dedupe key the slot still needs a key in the same hash slot; the script ignores it.
         dedupe = k.dedupe(dedupe_key) if dedupe_key is not None else k.prefix + "dedupe:"
         return self._scripts.enqueue(
-            [k.ready, k.delayed, k.task(task_id), dedupe, k.stats, k.wake],
+            [k.ready, k.delayed, k.task(task_id), dedupe, k.stats, k.wake, k.receipt(task_id)],
             [
                 task_id,
                 bytes(payload),
@@ -271,6 +281,7 @@ class Client:
                 self.dedupe_ttl_seconds,
                 "1" if dedupe_key is not None else "0",
                 WAKE_LIST_MAX,
+                self.replay_window_seconds,
             ],
             client=pipe,
         )

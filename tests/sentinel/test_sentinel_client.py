@@ -387,3 +387,17 @@ def test_rejects_decoding_client_and_bad_names(redis_client: redis.Redis, namesp
         Client(redis_client, "bad{ns}")
     with pytest.raises(ValueError):
         Client(redis_client, namespace).enqueue("q}", b"x")
+
+
+def test_a_replayed_enqueue_changes_nothing_and_gets_the_first_answer(client: Client) -> None:
+    """redis-py re-sends a command whose reply was lost; the script must recognise it."""
+    k = client.keys(Q)
+    args = ["fixed-id", b"payload", 0, 5, 0, 0, 60, "0", 16, 300]
+    keys = [k.ready, k.delayed, k.task("fixed-id"), k.prefix + "dedupe:", k.stats, k.wake, k.receipt("fixed-id")]
+    first = client._scripts.enqueue(keys, args)
+    lease = take_one(client)
+    assert client.ack(lease)
+    replay = client._scripts.enqueue(keys, args)
+    assert [int(first[0]), first[1]] == [int(replay[0]), replay[1]] == [1, b"fixed-id"]
+    assert client.take(Q, worker_id="w") == []
+    assert client.stats(Q).enqueued == 1
