@@ -56,9 +56,9 @@ class QueueCollector:
         for queue in self._queues:
             stats = self._client.stats(queue)
             labels = [self._client.namespace, queue]
-            for name, family in depth.items():
-                family.add_metric(labels, getattr(stats, name))
-            for name, family in totals.items():
-                family.add_metric(labels, getattr(stats, name))
+            for name, gauge in depth.items():
+                gauge.add_metric(labels, getattr(stats, name))
+            for name, counter in totals.items():
+                counter.add_metric(labels, getattr(stats, name))
         yield from depth.values()
         yield from totals.values()

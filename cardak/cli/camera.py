@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from cardak.cli.clients import IMAGE_SUFFIXES, Clients, describe_rpc_error, image_files
-from cardak.v1 import ingest_pb2
+from cardak.v1 import common_pb2, ingest_pb2
 
 
 def frames(files: list[Path], camera_id: str, fps: float, loops: int) -> Iterator[ingest_pb2.Frame]:
@@ -28,7 +28,7 @@ def frames(files: list[Path], camera_id: str, fps: float, loops: int) -> Iterato
             frame = ingest_pb2.Frame(
                 camera_id=camera_id,
                 image=path.read_bytes(),
-                content_type=IMAGE_SUFFIXES.get(path.suffix.lower(), 0),
+                content_type=IMAGE_SUFFIXES.get(path.suffix.lower(), common_pb2.IMAGE_FORMAT_UNSPECIFIED),
             )
             frame.captured_at.GetCurrentTime()
             frame.idempotency_key = f"{camera_id}:{frame.captured_at.ToNanoseconds()}"

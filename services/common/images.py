@@ -20,7 +20,7 @@ _PIL_FORMATS = {
 
 @dataclass(frozen=True)
 class ImageInfo:
-    format: int  # a common_pb2.ImageFormat value
+    format: common_pb2.ImageFormat
     width: int
     height: int
 

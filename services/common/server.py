@@ -25,6 +25,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
 from services.common.channels import message_size_options
+from services.common.interceptors import ErrorStatusInterceptor
 from services.common.settings import MeshSettings
 
 log = logging.getLogger("cardak.server")
@@ -66,6 +67,7 @@ def serve(
         futures.ThreadPoolExecutor(max_workers=settings.server_threads, thread_name_prefix=f"{service}-rpc"),
         options=message_size_options(settings.max_message_bytes),
         maximum_concurrent_rpcs=settings.server_threads * 4,
+        interceptors=[ErrorStatusInterceptor()],
     )
     health_servicer = health.HealthServicer(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)

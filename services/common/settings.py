@@ -28,6 +28,8 @@ class MeshSettings(BaseSettings):
     ocr_queue: str = Field("ocr", description="Queue from ingest to the OCR workers")
     enrich_queue: str = Field("enrich", description="Queue from OCR to the enrich workers")
     blob_ttl_seconds: int = Field(24 * 3600, description="How long a submitted image is kept in Redis")
+    max_image_bytes: int = Field(10 * 1024 * 1024, description="Largest image accepted")
+    max_image_pixels: int = Field(50_000_000, description="Largest width x height accepted")
     max_message_bytes: int = Field(16 * 1024 * 1024, description="Largest gRPC message, both ways")
     server_threads: int = Field(32, description="gRPC server thread pool (one per in-flight RPC or stream)")
     grace_seconds: float = Field(10.0, description="How long in-flight work may finish on SIGTERM")

@@ -1,11 +1,10 @@
-"""EnrichService over gRPC."""
+"""EnrichService over gRPC; a bad plate or VIN raises InvalidRequest (INVALID_ARGUMENT)."""
 
 from __future__ import annotations
 
 import grpc
 
 from cardak.v1 import common_pb2, enrich_pb2, enrich_pb2_grpc
-from services.common.errors import InvalidRequest
 from services.enrich.enricher import Enricher
 
 
@@ -14,13 +13,7 @@ class EnrichServicer(enrich_pb2_grpc.EnrichServiceServicer):
         self._enricher = enricher
 
     def Enrich(self, request: enrich_pb2.PlateQuery, context: grpc.ServicerContext) -> common_pb2.VehicleProfile:
-        try:
-            return self._enricher.enrich(request.plate, request.region)
-        except InvalidRequest as exc:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        return self._enricher.enrich(request.plate, request.region)
 
     def DecodeVin(self, request: enrich_pb2.VinQuery, context: grpc.ServicerContext) -> common_pb2.VehicleProfile:
-        try:
-            return self._enricher.decode_vin(request.vin)
-        except InvalidRequest as exc:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        return self._enricher.decode_vin(request.vin)

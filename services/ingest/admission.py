@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 import sentinel
 from cardak.v1 import ingest_pb2, tasks_pb2
 from services.common.blobs import BlobStore
-from services.common.errors import InvalidRequest
+from services.common.errors import InvalidRequest, Overloaded
 from services.common.images import inspect_image
 from services.ingest.settings import IngestSettings
 
@@ -38,7 +38,7 @@ class Admission:
         self._blobs = blobs
 
     def admit(self, frame: ingest_pb2.Frame) -> Admitted:
-        """Queue `frame` for OCR. Raises InvalidRequest, or sentinel.QueueFull when over the bound."""
+        """Queue `frame` for OCR. Raises InvalidRequest, or Overloaded when the queue is full."""
         s = self._settings
         if not _CAMERA_ID.match(frame.camera_id):
             raise InvalidRequest(
@@ -66,13 +66,16 @@ class Admission:
             task.captured_at.CopyFrom(captured_at)
         else:
             task.captured_at.FromDatetime(now)
-        result = self._queues.enqueue(
-            s.ocr_queue,
-            task.SerializeToString(),
-            dedupe_key=sighting_id,
-            max_attempts=s.ocr_max_attempts,
-            max_depth=s.ocr_queue_max_depth,
-        )
+        try:
+            result = self._queues.enqueue(
+                s.ocr_queue,
+                task.SerializeToString(),
+                dedupe_key=sighting_id,
+                max_attempts=s.ocr_max_attempts,
+                max_depth=s.ocr_queue_max_depth,
+            )
+        except sentinel.QueueFull:
+            raise Overloaded("the OCR queue is full: back off and send this frame again later") from None
         return Admitted(sighting_id, key, duplicate=not result.created)
 
 

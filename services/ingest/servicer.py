@@ -1,25 +1,21 @@
-"""IngestService over gRPC: maps admission outcomes onto statuses and acks."""
+"""IngestService over gRPC: admission outcomes as replies and acks.
+
+Errors are raised, not aborted: the server's ErrorStatusInterceptor maps InvalidRequest to
+INVALID_ARGUMENT, Overloaded to RESOURCE_EXHAUSTED and a Redis outage to UNAVAILABLE.
+"""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 
 import grpc
-import redis
 
-import sentinel
 from cardak.v1 import ingest_pb2, ingest_pb2_grpc
 from services.common.errors import InvalidRequest
 from services.ingest.admission import Admission, Admitted
 
-log = logging.getLogger("cardak.ingest")
 
-_QUEUE_FULL = "the OCR queue is full: back off and send this frame again later"
-_REDIS_DOWN = "the queue is unreachable: send this frame again later"
-
-
-def _status(admitted: Admitted) -> int:
+def _status(admitted: Admitted) -> ingest_pb2.FrameStatus:
     return ingest_pb2.FRAME_STATUS_DUPLICATE if admitted.duplicate else ingest_pb2.FRAME_STATUS_QUEUED
 
 
@@ -28,16 +24,7 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         self._admission = admission
 
     def Submit(self, request: ingest_pb2.Frame, context: grpc.ServicerContext) -> ingest_pb2.SubmitReply:
-        try:
-            admitted = self._admission.admit(request)
-        except InvalidRequest as exc:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except sentinel.QueueFull:
-            context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, _QUEUE_FULL)
-        except redis.RedisError as exc:
-            log.error("queue unreachable", extra={"error": str(exc)})
-            context.abort(grpc.StatusCode.UNAVAILABLE, _REDIS_DOWN)
-        log.debug("admitted", extra={"sighting_id": admitted.sighting_id, "camera_id": request.camera_id})
+        admitted = self._admission.admit(request)
         return ingest_pb2.SubmitReply(sighting_id=admitted.sighting_id, status=_status(admitted))
 
     def StreamFrames(
@@ -47,16 +34,13 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
             try:
                 admitted = self._admission.admit(frame)
             except InvalidRequest as exc:
+                # This frame can never be accepted; say why and go on with the stream.
                 yield ingest_pb2.FrameAck(
                     idempotency_key=frame.idempotency_key, status=ingest_pb2.FRAME_STATUS_REJECTED, error=str(exc)
                 )
                 continue
-            except sentinel.QueueFull:
-                # Everything acked so far is safe; the client resends the rest after backing off.
-                context.abort(grpc.StatusCode.RESOURCE_EXHAUSTED, _QUEUE_FULL)
-            except redis.RedisError as exc:
-                log.error("queue unreachable", extra={"error": str(exc)})
-                context.abort(grpc.StatusCode.UNAVAILABLE, _REDIS_DOWN)
+            # Overloaded (queue full) ends the stream: everything acked so far is safe and
+            # the client resends the rest after backing off.
             yield ingest_pb2.FrameAck(
                 idempotency_key=admitted.idempotency_key, sighting_id=admitted.sighting_id, status=_status(admitted)
             )

@@ -6,7 +6,5 @@ from services.common.settings import MeshSettings
 
 
 class IngestSettings(MeshSettings):
-    max_image_bytes: int = Field(10 * 1024 * 1024, description="Largest image accepted")
-    max_image_pixels: int = Field(50_000_000, description="Largest width x height accepted")
     ocr_queue_max_depth: int = Field(10_000, description="Queued frames before RESOURCE_EXHAUSTED")
     ocr_max_attempts: int = Field(5, description="OCR tries per frame before it is dead-lettered")

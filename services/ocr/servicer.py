@@ -5,7 +5,7 @@ from __future__ import annotations
 import grpc
 
 from cardak.v1 import ocr_pb2, ocr_pb2_grpc
-from services.common.errors import InvalidRequest
+from services.common.errors import Unavailable
 from services.common.images import inspect_image
 from services.ocr.reader import PlateReader
 from services.ocr.settings import OcrSettings
@@ -17,13 +17,11 @@ class OcrServicer(ocr_pb2_grpc.OcrServiceServicer):
         self.reader: PlateReader | None = None  # set once the model has loaded
 
     def Recognize(self, request: ocr_pb2.Image, context: grpc.ServicerContext) -> ocr_pb2.PlateReads:
-        if self.reader is None:
-            context.abort(grpc.StatusCode.UNAVAILABLE, "the OCR model is still loading; try again shortly")
-        try:
-            inspect_image(request.data, request.content_type, max_pixels=50_000_000)
-            result = self.reader.read(request.data)
-        except InvalidRequest as exc:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        reader = self.reader
+        if reader is None:
+            raise Unavailable("the OCR model is still loading; try again shortly")
+        inspect_image(request.data, request.content_type, max_pixels=self._settings.max_image_pixels)
+        result = reader.read(request.data)
         return ocr_pb2.PlateReads(
-            reads=[p.as_proto() for p in result.plates], elapsed_ms=result.elapsed_ms, device=self.reader.device
+            reads=[p.as_proto() for p in result.plates], elapsed_ms=result.elapsed_ms, device=reader.device
         )

@@ -18,7 +18,7 @@ from services.common.plates import normalise_plate
 class Subscription:
     camera_id: str
     plate: str
-    events: queue.Queue[store_pb2.SightingEvent | None] = field(repr=False)
+    events: queue.Queue[store_pb2.SightingEvent] = field(repr=False)
     overflowed: bool = False
 
     def wants(self, sighting: store_pb2.Sighting) -> bool:

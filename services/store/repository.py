@@ -7,14 +7,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cardak.v1 import common_pb2, store_pb2
-from services.common.errors import InvalidRequest
+from services.common.errors import InvalidRequest, NotFound
 from services.common.plates import normalise_plate
 from services.store.models import PlateRead, Sighting, Vehicle
 
@@ -22,10 +22,6 @@ T = TypeVar("T")
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
-
-
-class NotFound(LookupError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -136,7 +132,7 @@ def to_proto(row: Sighting) -> store_pb2.Sighting:
     sighting = store_pb2.Sighting(
         sighting_id=row.id,
         camera_id=row.camera_id,
-        status=row.status,
+        status=cast(store_pb2.SightingStatus, row.status),
         plate=row.plate,
         image_ref=row.image_ref,
         reads=[_read_proto(r) for r in row.reads],
@@ -209,7 +205,7 @@ def _vehicle_proto(row: Vehicle) -> common_pb2.VehicleProfile:
         body_class=row.body_class,
         fuel_type=row.fuel_type,
         source=row.source,
-        status=row.status,
+        status=cast(common_pb2.ProfileStatus, row.status),
         attributes=row.attributes or {},
     )
     if row.fetched_at is not None:

@@ -23,7 +23,8 @@ from services.store.db import ensure_schema, make_engine
 from services.store.models import PlateRead as PlateReadRow
 from services.store.models import Sighting as SightingRow
 from services.store.models import Vehicle as VehicleRow
-from services.store.repository import NotFound, SightingRepository, Written
+from services.common.errors import NotFound
+from services.store.repository import SightingRepository, Written
 
 # PostgreSQL joins in when DATABASE_URL names a server (tests/conftest.py then makes a throwaway database).
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DATABASE_URL", "").startswith("postgresql") else [])

@@ -1,0 +1,78 @@
+"""Server interceptors every service gets from serve()."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import grpc
+import redis
+
+from services.common.errors import InvalidRequest, NotFound, Overloaded, ServiceError, Unavailable
+
+log = logging.getLogger("cardak.rpc")
+
+_STATUS = {
+    InvalidRequest: grpc.StatusCode.INVALID_ARGUMENT,
+    NotFound: grpc.StatusCode.NOT_FOUND,
+    Overloaded: grpc.StatusCode.RESOURCE_EXHAUSTED,
+    Unavailable: grpc.StatusCode.UNAVAILABLE,
+}
+
+
+def _abort(context: grpc.ServicerContext, method: str, exc: Exception) -> None:
+    if isinstance(exc, ServiceError):
+        code = next(code for cls, code in _STATUS.items() if isinstance(exc, cls))
+        context.abort(code, str(exc))
+    if isinstance(exc, redis.RedisError):
+        log.error("redis unreachable", extra={"method": method, "error": str(exc)})
+        context.abort(grpc.StatusCode.UNAVAILABLE, "the queue store (Redis) is unreachable; try again later")
+    raise exc
+
+
+class ErrorStatusInterceptor(grpc.ServerInterceptor):
+    """Turns ServiceError (and Redis outages) raised by a servicer into gRPC statuses."""
+
+    def intercept_service(
+        self, continuation: Callable[[grpc.HandlerCallDetails], Any], details: grpc.HandlerCallDetails
+    ) -> Any:
+        handler = continuation(details)
+        if handler is None:
+            return None
+        method = details.method
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                _unary(handler.unary_unary, method), handler.request_deserializer, handler.response_serializer
+            )
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                _streaming(handler.unary_stream, method), handler.request_deserializer, handler.response_serializer
+            )
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                _unary(handler.stream_unary, method), handler.request_deserializer, handler.response_serializer
+            )
+        return grpc.stream_stream_rpc_method_handler(
+            _streaming(handler.stream_stream, method), handler.request_deserializer, handler.response_serializer
+        )
+
+
+def _unary(behaviour: Callable[[Any, grpc.ServicerContext], Any], method: str) -> Callable[..., Any]:
+    def call(request: Any, context: grpc.ServicerContext) -> Any:
+        try:
+            return behaviour(request, context)
+        except (ServiceError, redis.RedisError) as exc:
+            _abort(context, method, exc)
+
+    return call
+
+
+def _streaming(behaviour: Callable[[Any, grpc.ServicerContext], Iterator[Any]], method: str) -> Callable[..., Any]:
+    def call(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+        try:
+            yield from behaviour(request, context)
+        except (ServiceError, redis.RedisError) as exc:
+            _abort(context, method, exc)
+
+    return call
