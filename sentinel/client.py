@@ -28,8 +28,8 @@ Redis Cluster:
     {ns:q}:task:<id>  HASH   payload, attempts, max_attempts, priority, score, token,
                              worker_id, leased_at, enqueued_at, last_error, dead_at
     {ns:q}:dedupe:<k> STRING task id, expires after dedupe_ttl_seconds
-    {ns:q}:receipt:<id> STRING answer of the enqueue that made <id>, expires after
-                      replay_window_seconds (recognises redis-py replaying a lost reply)
+    {ns:q}:receipt:<id> STRING answer of the enqueue call whose first task is <id>, expires
+                      after replay_window_seconds (recognises redis-py replaying a lost reply)
     {ns:q}:stats      HASH   counters + seq
     {ns:q}:wake       LIST   wake tokens for wait_for_work (BLPOP)
 """
@@ -54,6 +54,8 @@ HOUSEKEEPING_LIMIT = 100
 WAKE_LIST_MAX = 16
 # Batch size for retry_dead / purge_dead, one script call per batch.
 DEAD_BATCH = 1000
+# Tasks per enqueue script call: bounds how long one call holds Redis (~2 ms here).
+ENQUEUE_CHUNK = 500
 # Scores are -priority * 2^40 + seq; doubles stay exact below 2^53.
 PRIORITY_LIMIT = 4095
 
@@ -207,8 +209,7 @@ class Client:
         priority: int = 0,
         max_depth: int | None = None,
     ) -> EnqueueResult:
-        raw = self._enqueue_call(queue, payload, dedupe_key, delay, max_attempts, priority, max_depth, None)
-        result = self._enqueue_result(raw)
+        result = self._enqueue(queue, [payload], [dedupe_key], delay, max_attempts, priority, max_depth)[0]
         if result is None:
             raise QueueFull(queue, max_depth or 0)
         return result
@@ -224,37 +225,29 @@ class Client:
         priority: int = 0,
         max_depth: int | None = None,
     ) -> list[EnqueueResult]:
-        """One pipelined round trip of enqueue scripts; each item is atomic on its own.
+        """All of them in one script call: atomic, one round trip (per ENQUEUE_CHUNK tasks).
 
         If max_depth refuses some items, QueueFull is raised after the others went in;
         its ``results`` tell which (None = refused).
         """
         if dedupe_keys is not None and len(dedupe_keys) != len(payloads):
             raise ValueError("dedupe_keys must be as long as payloads")
-        if not payloads:
-            return []
-        pipe = self.redis.pipeline(transaction=False)
-        for i, payload in enumerate(payloads):
-            key = dedupe_keys[i] if dedupe_keys is not None else None
-            self._enqueue_call(queue, payload, key, delay, max_attempts, priority, max_depth, pipe)
-        results = [self._enqueue_result(raw) for raw in pipe.execute()]
+        keys = list(dedupe_keys) if dedupe_keys is not None else [None] * len(payloads)
+        results = self._enqueue(queue, payloads, keys, delay, max_attempts, priority, max_depth)
         if any(r is None for r in results):
             raise QueueFull(queue, max_depth or 0, results)
         return [r for r in results if r is not None]
 
-    def _enqueue_call(
+    def _enqueue(
         self,
         queue: str,
-        payload: bytes,
-        dedupe_key: str | None,
+        payloads: Sequence[bytes],
+        dedupe_keys: Sequence[str | None],
         delay: float | None,
         max_attempts: int,
         priority: int,
         max_depth: int | None,
-        pipe: Any,
-    ) -> Any:
-        if not isinstance(payload, (bytes, bytearray, memoryview)):
-            raise TypeError(f"payload must be bytes, not {type(payload).__name__}")
+    ) -> list[EnqueueResult | None]:
         if max_attempts < 1:
             raise ValueError("max_attempts must be >= 1")
         if not -PRIORITY_LIMIT <= priority <= PRIORITY_LIMIT:
@@ -263,35 +256,40 @@ class Client:
             raise ValueError("max_depth must be >= 1")
         if delay is not None and delay < 0:
             raise ValueError("delay must be >= 0")
-        if dedupe_key == "":
+        for payload in payloads:
+            if not isinstance(payload, (bytes, bytearray, memoryview)):
+                raise TypeError(f"payload must be bytes, not {type(payload).__name__}")
+        if any(key == "" for key in dedupe_keys):
             raise ValueError("dedupe_key must be non-empty")
+        if not payloads:
+            return []
         k = self.keys(queue)
-        task_id = uuid.uuid4().hex
-        # Without a dedupe key the slot still needs a key in the same hash slot; the script ignores it.
-        dedupe = k.dedupe(dedupe_key) if dedupe_key is not None else k.prefix + "dedupe:"
-        return self._scripts.enqueue(
-            [k.ready, k.delayed, k.task(task_id), dedupe, k.stats, k.wake, k.receipt(task_id)],
-            [
-                task_id,
-                bytes(payload),
-                _ms(delay or 0.0),
-                max_attempts,
-                priority,
-                max_depth or 0,
-                self.dedupe_ttl_seconds,
-                "1" if dedupe_key is not None else "0",
-                WAKE_LIST_MAX,
-                self.replay_window_seconds,
-            ],
-            client=pipe,
-        )
+        options = [_ms(delay or 0.0), max_attempts, priority, max_depth or 0, self.dedupe_ttl_seconds,
+                   WAKE_LIST_MAX, self.replay_window_seconds]
+        calls = []
+        for start in range(0, len(payloads), ENQUEUE_CHUNK):
+            args: list[Any] = list(options)
+            first_id = ""
+            for payload, key in zip(payloads[start:start + ENQUEUE_CHUNK], dedupe_keys[start:start + ENQUEUE_CHUNK]):
+                task_id = uuid.uuid4().hex
+                first_id = first_id or task_id
+                args += [task_id, bytes(payload), key or ""]
+            calls.append(([k.ready, k.delayed, k.stats, k.wake, k.receipt(first_id), k.prefix], args))
+        results: list[EnqueueResult | None] = []
+        for statuses, ids in self._call_all(self._scripts.enqueue, calls):
+            for status, task_id in zip(_str(statuses), _str(ids).split(" ")):
+                results.append(None if status == "F" else EnqueueResult(task_id=task_id, created=status == "1"))
+        return results
 
-    @staticmethod
-    def _enqueue_result(raw: Any) -> EnqueueResult | None:
-        status, task_id = int(raw[0]), _str(raw[1])
-        if status < 0:
-            return None
-        return EnqueueResult(task_id=task_id, created=status == 1)
+    def _call_all(self, script: Any, calls: list[tuple[list[str], list[Any]]]) -> list[Any]:
+        """Run `script` once per (keys, args): directly when once (a redis-py pipeline of
+        scripts costs an extra SCRIPT EXISTS round trip), else pipelined."""
+        if len(calls) == 1:
+            return [script(*calls[0])]
+        pipe = self.redis.pipeline(transaction=False)
+        for keys, args in calls:
+            script(keys, args, client=pipe)
+        return list(pipe.execute())
 
     # -- consuming -------------------------------------------------------------------
 
@@ -343,19 +341,26 @@ class Client:
         return int(res) > 0
 
     def ack(self, lease: Lease) -> bool:
-        k = self.keys(lease.queue)
-        res = self._scripts.ack([k.leased, k.task(lease.task_id), k.stats], [lease.task_id, lease.token])
-        return int(res) == 1
+        """The task is done. False (and nothing changed) if the lease token is stale."""
+        return self.ack_many([lease])[0]
 
     def ack_many(self, leases: Sequence[Lease]) -> list[bool]:
-        """Ack several leases in one pipelined round trip; each ack is atomic on its own."""
-        if not leases:
+        """Ack several leases in one round trip: one script call per queue, each atomic."""
+        by_queue: dict[str, list[int]] = {}
+        for i, lease in enumerate(leases):
+            by_queue.setdefault(lease.queue, []).append(i)
+        if not by_queue:
             return []
-        pipe = self.redis.pipeline(transaction=False)
-        for lease in leases:
-            k = self.keys(lease.queue)
-            self._scripts.ack([k.leased, k.task(lease.task_id), k.stats], [lease.task_id, lease.token], client=pipe)
-        return [int(res) == 1 for res in pipe.execute()]
+        calls = []
+        for queue, indexes in by_queue.items():
+            k = self.keys(queue)
+            args = [value for i in indexes for value in (leases[i].task_id, leases[i].token)]
+            calls.append(([k.leased, k.stats, k.task_prefix], args))
+        acked = [False] * len(leases)
+        for indexes, statuses in zip(by_queue.values(), self._call_all(self._scripts.ack, calls)):
+            for i, status in zip(indexes, _str(statuses)):
+                acked[i] = status == "1"
+        return acked
 
     def nack(self, lease: Lease, error: str) -> str:
         """"retry" (to delayed, backoff by attempt), "dead" (attempts used up) or "stale"."""

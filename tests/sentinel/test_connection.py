@@ -90,6 +90,9 @@ def test_queue_through_sentinel_follows_a_failover(sentinel_setup: tuple[str, in
     client = sentinel.Client(sentinel.connect(url, socket_timeout=5), namespace=f"ha-{uuid.uuid4().hex[:8]}")
     before = client.enqueue("q", b"before failover").task_id
     assert client.keys("q").ready.encode() in redis.Redis(port=master).keys("*")
+    # Replication is asynchronous: fail over only once the replica has the task, as an
+    # operator's planned failover (or WAIT) would make sure of.
+    _wait(lambda: redis.Redis(port=replica).exists(client.keys("q").ready))
 
     sentinel_port = int(url.split(":")[2].split("/")[0])
     redis.Redis(port=sentinel_port).execute_command("SENTINEL", "FAILOVER", "cardak")

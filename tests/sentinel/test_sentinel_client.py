@@ -392,12 +392,29 @@ def test_rejects_decoding_client_and_bad_names(redis_client: redis.Redis, namesp
 def test_a_replayed_enqueue_changes_nothing_and_gets_the_first_answer(client: Client) -> None:
     """redis-py re-sends a command whose reply was lost; the script must recognise it."""
     k = client.keys(Q)
-    args = ["fixed-id", b"payload", 0, 5, 0, 0, 60, "0", 16, 300]
-    keys = [k.ready, k.delayed, k.task("fixed-id"), k.prefix + "dedupe:", k.stats, k.wake, k.receipt("fixed-id")]
+    keys = [k.ready, k.delayed, k.stats, k.wake, k.receipt("id-1"), k.prefix]
+    args = [0, 5, 0, 0, 60, 16, 300, "id-1", b"one", "", "id-2", b"two", "dup"]
     first = client._scripts.enqueue(keys, args)
-    lease = take_one(client)
-    assert client.ack(lease)
+    assert client.ack_many(client.take(Q, worker_id="w", count=2)) == [True, True]
     replay = client._scripts.enqueue(keys, args)
-    assert [int(first[0]), first[1]] == [int(replay[0]), replay[1]] == [1, b"fixed-id"]
+    assert first == replay == [b"11", b"id-1 id-2"]
     assert client.take(Q, worker_id="w") == []
-    assert client.stats(Q).enqueued == 1
+    assert client.stats(Q).enqueued == 2
+
+
+def test_enqueue_many_is_one_atomic_batch_with_dedupe_inside_it(client: Client) -> None:
+    results = client.enqueue_many(Q, [b"a", b"b", b"c"], dedupe_keys=["k", "k", None])
+    assert results[0].created and not results[1].created and results[2].created
+    assert results[1].task_id == results[0].task_id
+    assert [lease.payload for lease in client.take(Q, worker_id="w", count=5)] == [b"a", b"c"]
+    assert client.stats(Q).deduped == 1
+
+
+def test_enqueue_many_over_several_script_calls_keeps_fifo(client: Client) -> None:
+    import sentinel.client as module
+
+    payloads = [b"%d" % i for i in range(module.ENQUEUE_CHUNK * 2 + 7)]
+    ids = [r.task_id for r in client.enqueue_many(Q, payloads)]
+    leases = client.take(Q, worker_id="w", count=len(payloads))
+    assert [lease.task_id for lease in leases] == ids
+    assert all(client.ack_many(leases))
