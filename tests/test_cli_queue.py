@@ -35,7 +35,7 @@ def test_queue_stats_and_dead_letters(redis_url: str) -> None:
     listed = cardak(redis_url, namespace, "queue", "dead", "list", "ocr")
     assert listed.returncode == 0, listed.stderr
     assert "2 dead task(s)" in listed.stdout
-    assert f"sighting s-0 from gate" in listed.stdout and "image expired before it was read" in listed.stdout
+    assert "sighting s-0 from gate" in listed.stdout and "image expired before it was read" in listed.stdout
 
     retried = cardak(redis_url, namespace, "queue", "dead", "retry", "ocr", "--id", leases[0].task_id)
     assert retried.returncode == 0 and "moved 1 dead task(s)" in retried.stdout
