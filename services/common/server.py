@@ -60,9 +60,11 @@ def serve(
     addr: str,
     apis: Sequence[GrpcApi],
     start_up: Callable[[], Sequence[Background]] | None = None,
+    collectors: Sequence[Any] = (),
 ) -> NoReturn:
     """Run a service until SIGTERM/SIGINT, then exit the process. `start_up` runs after the port is bound and returns
-    the background workers to start once the service is ready."""
+    the background workers to start once the service is ready. `collectors` (e.g. a
+    sentinel.metrics.QueueCollector) are exported on /metrics when CARDAK_METRICS_ADDR is set."""
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.server_threads, thread_name_prefix=f"{service}-rpc"),
         options=message_size_options(settings.max_message_bytes),
@@ -87,6 +89,8 @@ def serve(
         sys.exit(f"cardak {service}: cannot listen on {addr}: is another process using it?")
     server.start()
     log.info("listening", extra={"addr": addr, "apis": names})
+    if settings.metrics_addr:
+        _serve_metrics(settings.metrics_addr, collectors)
 
     stopping = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -117,3 +121,13 @@ def serve(
     # native code (a PyTorch forward pass past its grace) would abort a normal interpreter
     # exit, so leave at once.
     os._exit(0)
+
+
+def _serve_metrics(addr: str, collectors: Sequence[Any]) -> None:
+    from prometheus_client import REGISTRY, start_http_server
+
+    host, _, port = addr.rpartition(":")
+    for collector in collectors:
+        REGISTRY.register(collector)
+    start_http_server(int(port), addr=host or "0.0.0.0")
+    log.info("metrics", extra={"addr": addr, "path": "/metrics"})

@@ -35,3 +35,4 @@ class MeshSettings(BaseSettings):
     grace_seconds: float = Field(10.0, description="How long in-flight work may finish on SIGTERM")
     rpc_timeout_seconds: float = Field(10.0, description="Deadline of calls to other services")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
+    metrics_addr: str = Field("", description="host:port serving Prometheus /metrics; empty: off")

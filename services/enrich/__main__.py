@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import sentinel
+from sentinel.metrics import QueueCollector
 from cardak.v1 import enrich_pb2, enrich_pb2_grpc, store_pb2_grpc
 from services.common.channels import open_channel
 from services.common.logs import setup_logging
@@ -35,10 +36,11 @@ def main() -> None:
     enricher = Enricher(build_providers(settings))
     store = store_pb2_grpc.StoreServiceStub(open_channel(settings.store_addr, settings.max_message_bytes))
 
+    queues = sentinel.Client(client, namespace=settings.namespace)
+
     def start_up() -> list[sentinel.Worker]:
         client.ping()
         handler = EnrichTaskHandler(settings, enricher, store)
-        queues = sentinel.Client(client, namespace=settings.namespace)
         return [
             sentinel.Worker(
                 queues, settings.enrich_queue, handler, concurrency=settings.concurrency, lease_seconds=settings.lease_seconds
@@ -51,6 +53,7 @@ def main() -> None:
         addr=settings.enrich_addr,
         apis=[api(enrich_pb2, "EnrichService", enrich_pb2_grpc.add_EnrichServiceServicer_to_server, EnrichServicer(enricher))],
         start_up=start_up,
+        collectors=[QueueCollector(queues, [settings.enrich_queue])],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sentinel
+from sentinel.metrics import QueueCollector
 from cardak.v1 import ingest_pb2, ingest_pb2_grpc
 from services.common.blobs import BlobStore
 from services.common.logs import setup_logging
@@ -17,11 +18,8 @@ def main() -> None:
     settings = IngestSettings()
     setup_logging("ingest", settings.log_level)
     client = connect(settings.redis_url)
-    admission = Admission(
-        settings,
-        sentinel.Client(client, namespace=settings.namespace),
-        BlobStore(client, settings.namespace, settings.blob_ttl_seconds),
-    )
+    queues = sentinel.Client(client, namespace=settings.namespace)
+    admission = Admission(settings, queues, BlobStore(client, settings.namespace, settings.blob_ttl_seconds))
     servicer = IngestServicer(admission)
 
     def start_up() -> tuple[()]:
@@ -34,6 +32,7 @@ def main() -> None:
         addr=settings.ingest_addr,
         apis=[api(ingest_pb2, "IngestService", ingest_pb2_grpc.add_IngestServiceServicer_to_server, servicer)],
         start_up=start_up,
+        collectors=[QueueCollector(queues, [settings.ocr_queue])],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sentinel
+from sentinel.metrics import QueueCollector
 from cardak.v1 import ocr_pb2, ocr_pb2_grpc, store_pb2_grpc
 from services.common.blobs import BlobStore
 from services.common.channels import open_channel
@@ -43,6 +44,7 @@ def main() -> None:
         addr=settings.ocr_addr,
         apis=[api(ocr_pb2, "OcrService", ocr_pb2_grpc.add_OcrServiceServicer_to_server, servicer)],
         start_up=start_up,
+        collectors=[QueueCollector(queues, [settings.ocr_queue, settings.enrich_queue])],
     )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
+import httpx
 import pytest
 
 import sentinel
@@ -65,6 +66,18 @@ def test_full_queue_answers_resource_exhausted_and_loses_nothing_accepted(start,
     assert [a.status for a in acks] == [ingest_pb2.FRAME_STATUS_DUPLICATE]
     stats = sentinel.Client(connect(redis_url), namespace=start.namespace).stats("nobody-reads-this")
     assert (stats.ready, stats.enqueued) == (3, 3)
+
+
+def test_metrics_endpoint_exports_the_queue(start) -> None:  # type: ignore[no-untyped-def]
+    metrics_addr = f"127.0.0.1:{free_port()}"
+    ingest = start("ingest", CARDAK_METRICS_ADDR=metrics_addr)
+    stub = ingest_pb2_grpc.IngestServiceStub(grpc.insecure_channel(ingest.addrs["ingest"]))
+    for i in range(2):
+        stub.Submit(_frame(f"m{i}"), timeout=5)
+    text = httpx.get(f"http://{metrics_addr}/metrics", timeout=5).text
+    labels = f'namespace="{start.namespace}",queue="ocr"'
+    assert f"sentinel_queue_ready{{{labels}}} 2.0" in text
+    assert f"sentinel_tasks_enqueued_total{{{labels}}} 2.0" in text
 
 
 def test_sigterm_stops_ingest_cleanly(start) -> None:  # type: ignore[no-untyped-def]
