@@ -109,7 +109,10 @@ def serve(
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     log.info("serving", extra={"addr": addr, "workers": len(workers)})
 
-    stopping.wait()
+    # Python runs signal handlers only in the main thread, and a wait with no timeout is not
+    # woken when the kernel delivers SIGTERM to another thread (gRPC's, PyTorch's): poll.
+    while not stopping.wait(0.5):
+        pass
     log.info("stopping", extra={"grace_seconds": settings.grace_seconds})
     health_servicer.enter_graceful_shutdown()
     for worker in workers:
