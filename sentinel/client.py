@@ -39,7 +39,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import redis
@@ -75,6 +75,9 @@ class Lease:
     token: str
     worker_id: str
     expires_at: float  # epoch seconds, Redis server clock
+
+
+DEPTH_FIELDS = ("ready", "delayed", "leased", "dead")
 
 
 @dataclass(frozen=True)
@@ -402,19 +405,9 @@ class Client:
         pipe.hgetall(k.stats)
         ready, delayed, leased, dead, counters = pipe.execute()
         c = {_str(name): int(value) for name, value in counters.items()}
-        return QueueStats(
-            ready=ready,
-            delayed=delayed,
-            leased=leased,
-            dead=dead,
-            enqueued=c.get("enqueued", 0),
-            acked=c.get("acked", 0),
-            retried=c.get("retried", 0),
-            expired=c.get("expired", 0),
-            dead_lettered=c.get("dead_lettered", 0),
-            deduped=c.get("deduped", 0),
-            released=c.get("released", 0),
-        )
+        # Every other QueueStats field is a counter the scripts keep under its own name.
+        totals = {f.name: c.get(f.name, 0) for f in fields(QueueStats) if f.name not in DEPTH_FIELDS}
+        return QueueStats(ready=ready, delayed=delayed, leased=leased, dead=dead, **totals)
 
     def dead(self, queue: str, limit: int = 100) -> list[DeadTask]:
         """Oldest dead tasks first."""

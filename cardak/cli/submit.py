@@ -38,7 +38,7 @@ def submit(paths: list[str], *, camera_id: str, wait: bool, timeout: float, cons
     submitted: list[Submitted] = []
     try:
         if watcher:
-            watcher.start(timeout)
+            watcher.start()
         for path in files:
             frame = ingest_pb2.Frame(
                 camera_id=camera_id,
@@ -81,7 +81,7 @@ class _Watcher:
         self._changed = threading.Condition()
         self._thread: threading.Thread | None = None
 
-    def start(self, timeout: float) -> None:
+    def start(self) -> None:
         self._call = self._clients.store.WatchSightings(store_pb2.WatchSightingsRequest())
         self._call.initial_metadata()  # blocks until the store has subscribed us
         self._thread = threading.Thread(target=self._pump, daemon=True)

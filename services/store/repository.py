@@ -58,8 +58,7 @@ class SightingRepository:
             elif row.plate == plate and _same_reads(row.reads, request.reads):
                 return Written(to_proto(row), created=False)
             if row.plate != plate:
-                row.vehicle_id = None  # the vehicle belonged to the old plate
-                row.vehicle = None
+                row.vehicle = None  # the vehicle belonged to the old plate
             row.plate = plate
             row.image_ref = request.image_ref
             row.status = store_pb2.SIGHTING_STATUS_READ if plate else store_pb2.SIGHTING_STATUS_NO_PLATE
