@@ -86,6 +86,7 @@ def main() -> None:
     reader = PlateReader(OcrSettings())
     load_s = time.perf_counter() - load_started
     top1 = top5 = 0
+    states_labelled = states_guessed = states_right = 0
     chars: list[float] = []
     seconds: list[float] = []
     stages: dict[str, list[float]] = {}
@@ -105,9 +106,15 @@ def main() -> None:
             top1 += read == item.plate
             top5 += item.plate in candidates or read == item.plate
             chars.append(char_accuracy(read, item.plate))
+            if item.region:
+                guessed = best.region if best else ""
+                states_labelled += 1
+                states_guessed += bool(guessed)
+                states_right += guessed == item.region
             if read != item.plate:
                 misses.append([item.path.name, item.plate, read, " ".join(candidates),
-                               f"{best.confidence:.3f}" if best else "", best.raw_text if best else ""])
+                               f"{best.confidence:.3f}" if best else "", best.raw_text if best else "",
+                               best.region if best else ""])
             progress.update(task, advance=1, acc=f"{top1 / n:.1%}")
 
     n = len(items)
@@ -123,19 +130,28 @@ def main() -> None:
         "peak_rss_mb": round(peak_rss_mb, 1),
         "model_load_s": round(load_s, 2),
         "device": reader.device,
+        **({"state": round(states_right / states_labelled, 4),
+            "state_precision": round(states_right / states_guessed, 4) if states_guessed else 0.0,
+            "state_guessed": round(states_guessed / states_labelled, 4)} if states_labelled else {}),
         "stages_median_s": {k: round(statistics.median(v), 3) for k, v in stages.items()},
     }
     misses_path = args.misses or Path("bench-out") / f"ocr-misses-{args.dataset.name}.csv"
     misses_path.parent.mkdir(parents=True, exist_ok=True)
     with open(misses_path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["file", "truth", "read", "top5", "confidence", "raw_text"])
+        writer.writerow(["file", "truth", "read", "top5", "confidence", "raw_text", "state"])
         writer.writerows(misses)
 
     print_table(
         f"OCR on {args.dataset.name} ({n} images, {reader.device})",
         {"accuracy": {"top-1": summary["top1"], "top-5": summary["top5"], "per char": summary["char_accuracy"]}},
     )
+    if states_labelled:
+        print_table(
+            "state from the words on the plate",
+            {"state": {"right of all": summary["state"], "guessed at all": summary["state_guessed"],
+                       "right when guessed": summary["state_precision"]}},
+        )
     print_table(
         "seconds per image",
         {"total": {"median": summary["median_s"], "p95": summary["p95_s"]},

@@ -33,8 +33,11 @@ def _fit_font(
     return font
 
 
-def render_plate_photo(plate: str, *, seed: int = 0, size: tuple[int, int] = (640, 480), quality: int = 90) -> bytes:
-    """A JPEG of a car's rear with `plate` on its plate; the same seed gives the same bytes."""
+def render_plate_photo(
+    plate: str, *, seed: int = 0, size: tuple[int, int] = (640, 480), quality: int = 90, top_text: str = "CARDAK"
+) -> bytes:
+    """A JPEG of a car's rear with `plate` on its plate and `top_text` (a state name, say)
+    above the number; the same arguments give the same bytes."""
     rng = random.Random(seed)
     width, height = size
     img = Image.new("RGB", size)
@@ -54,7 +57,7 @@ def render_plate_photo(plate: str, *, seed: int = 0, size: tuple[int, int] = (64
     px, py = (width - plate_w) // 2, int(height * 0.55)
     draw.rounded_rectangle((px, py, px + plate_w, py + plate_h), radius=10, fill=(245, 245, 240), outline=(30, 30, 30), width=4)
     small = ImageFont.load_default(size=max(10, plate_h // 8))
-    draw.text((px + plate_w // 2, py + plate_h // 8), "CARDAK", font=small, fill=(30, 60, 140), anchor="mm")
+    draw.text((px + plate_w // 2, py + plate_h // 8), top_text, font=small, fill=(30, 60, 140), anchor="mm")
     big = _fit_font(draw, plate, max_width=int(plate_w * 0.86), max_height=int(plate_h * 0.55))
     draw.text((px + plate_w // 2, py + plate_h * 0.58), plate, font=big, fill=(15, 15, 25), anchor="mm")
 

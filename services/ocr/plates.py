@@ -1,13 +1,16 @@
-"""From raw text detections to plate reads. Pure logic: no model, no gRPC."""
+"""From the recogniser's output on candidate lines to a plate read. Pure logic: no model, no gRPC."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
-from cardak.v1 import common_pb2
-from services.common.plates import normalise_plate
+import numpy as np
 
-PLATE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+from cardak.v1 import common_pb2
+from services.ocr.decode import ctc_log_likelihood, ctc_nbest
+from services.ocr.formats import confusion_variants, plate_prior
+
 # US plates carry 2 to 8 characters; shorter or longer lines are stickers, slogans or frames.
 MIN_LEN, MAX_LEN = 2, 8
 
@@ -21,12 +24,13 @@ class Box:
 
 
 @dataclass(frozen=True)
-class Detection:
-    """One line of text the recogniser saw."""
+class LineRead:
+    """The recogniser's output for one candidate line: (T, 37) log-probabilities, blank first."""
 
-    text: str
-    confidence: float
     box: Box
+    logp: np.ndarray
+    # How much the localiser thought the line looks like a row of plate characters, 0..1.
+    geometry: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -49,28 +53,47 @@ class PlateResult:
         )
 
 
-def pick_plate(detections: list[Detection], max_candidates: int = 5) -> PlateResult | None:
-    """The plate number among the lines read, or None when no line looks like one.
+# Weights of the ranking score: log P(text | crop) + PRIOR * plate_prior + GEOMETRY * geometry.
+PRIOR_WEIGHT = 1.0
+GEOMETRY_WEIGHT = 1.0
+# A line's alternatives are kept only within this many nats of its own best read (e^-6 ~ 1/400):
+# further down, the pixels no longer support them and only the prior would.
+MAX_DOUBT = 6.0
 
-    The number is the tallest line on a plate (state names and slogans are smaller), so lines
-    are ranked by height, weighted by confidence; runners-up of similar height are kept as candidates.
+
+def pick_plate(reads: list[LineRead], max_candidates: int = 5) -> PlateResult | None:
+    """The plate number among the candidate lines, or None when nothing reads as one.
+
+    Each line proposes its likeliest strings (CTC beam search) and their single-confusion
+    variants that fit a common US shape (scored by the same CTC output, so a swap only wins
+    when the pixels allow it). Every (line, string) pair is ranked by how well the pixels
+    support the string, how plate-like the string is, and how plate-like the line looked.
     """
-    plausible = [d for d in detections if MIN_LEN <= len(normalise_plate(d.text)) <= MAX_LEN]
-    if not plausible:
+    best: dict[str, tuple[float, float, LineRead, str]] = {}  # text -> (score, log p, line, raw read)
+    for read in reads:
+        nbest = ctc_nbest(read.logp, n=5)
+        if not nbest or ctc_log_likelihood(read.logp, "") > nbest[0][1]:
+            continue  # the network thinks the crop holds no characters at all
+        raw = nbest[0][0]
+        proposals = dict(nbest)
+        for text, _ in nbest[:2]:
+            for variant in confusion_variants(text):
+                if variant not in proposals:
+                    proposals[variant] = ctc_log_likelihood(read.logp, variant)
+        for text, log_p in proposals.items():
+            if not MIN_LEN <= len(text) <= MAX_LEN or log_p < nbest[0][1] - MAX_DOUBT:
+                continue
+            score = log_p + PRIOR_WEIGHT * plate_prior(text) + GEOMETRY_WEIGHT * read.geometry
+            if text not in best or score > best[text][0]:
+                best[text] = (score, log_p, read, raw)
+    if not best:
         return None
-    ranked = sorted(plausible, key=lambda d: d.box.height * (0.5 + d.confidence), reverse=True)
-    best = ranked[0]
-    candidates: list[tuple[str, float]] = []
-    for d in ranked:
-        if d.box.height < 0.7 * best.box.height:
-            continue  # a smaller line is a state name or slogan, not another reading of the number
-        text = normalise_plate(d.text)
-        if text not in (c for c, _ in candidates):
-            candidates.append((text, round(d.confidence, 4)))
+    ranked = sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)
+    text, (_, log_p, read, raw) = ranked[0]
     return PlateResult(
-        text=normalise_plate(best.text),
-        confidence=round(best.confidence, 4),
-        box=best.box,
-        raw_text=best.text,
-        candidates=candidates[:max_candidates],
+        text=text,
+        confidence=round(math.exp(log_p), 4),
+        box=read.box,
+        raw_text=raw,
+        candidates=[(t, round(math.exp(v[1]), 4)) for t, v in ranked[:max_candidates]],
     )

@@ -1,84 +1,125 @@
-"""pick_plate: which of the recognised text lines is the plate number."""
+"""Choosing the plate number from the recogniser's output on candidate lines (pure logic).
+
+The CTC outputs here are built by hand: each frame puts most of its probability on one
+symbol ("-" is the blank), sometimes shared with a runner-up, as the network does.
+"""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 
 from cardak.v1 import common_pb2
-from services.ocr.plates import Box, Detection, PlateResult, pick_plate
+from services.ocr.decode import ctc_log_likelihood, ctc_nbest
+from services.ocr.formats import confusion_variants, plate_prior, shape
+from services.ocr.plates import Box, LineRead, PlateResult, pick_plate
+from services.ocr.recognizer import PLATE_ALPHABET
+
+SYMBOLS = "-" + PLATE_ALPHABET
 
 
-def _line(text: str, confidence: float, height: int, y: int = 0) -> Detection:
-    return Detection(text=text, confidence=confidence, box=Box(x=10, y=y, width=4 * height, height=height))
+def ctc_output(frames: list[str | dict[str, float]]) -> np.ndarray:
+    """(T, 37) log-probs; a frame is a symbol (p=0.96) or {symbol: p} shares."""
+    out = np.full((len(frames), len(SYMBOLS)), 1e-4)
+    for t, frame in enumerate(frames):
+        shares = {frame: 0.96} if isinstance(frame, str) else frame
+        for symbol, p in shares.items():
+            out[t, SYMBOLS.index(symbol)] = p
+    out /= out.sum(axis=1, keepdims=True)
+    return np.log(out)
 
 
-def test_tallest_line_wins_over_a_smaller_more_confident_one() -> None:
-    state = _line("California", 0.99, 12, y=0)
-    number = _line("7abc 123", 0.60, 40, y=20)
-    result = pick_plate([state, number])
-    assert result is not None
-    assert result.text == "7ABC123"
-    assert result.raw_text == "7abc 123"
-    assert result.confidence == 0.6
-    assert result.box == number.box
+def spelled(text: str) -> list[str | dict[str, float]]:
+    frames: list[str | dict[str, float]] = []
+    for char in text:
+        frames += [char, "-"]
+    return frames
 
 
-def test_confidence_decides_between_lines_of_the_same_height() -> None:
-    result = pick_plate([_line("8XYZ111", 0.4, 40), _line("8XYZ777", 0.9, 40)])
-    assert result is not None
-    assert result.text == "8XYZ777"
-    assert result.candidates == [("8XYZ777", 0.9), ("8XYZ111", 0.4)]
+def line(frames: list[str | dict[str, float]], geometry: float = 0.8, y: int = 50, height: int = 30) -> LineRead:
+    return LineRead(Box(10, y, 4 * height, height), ctc_output(frames), geometry)
 
 
-@pytest.mark.parametrize("text", ["A", "7", " - 7 - ", "", "ABCDEFGHJ", "LAND OF LINCOLN", "1234-5678-9"])
-def test_too_short_or_too_long_lines_are_ignored(text: str) -> None:
-    huge = _line(text, 0.99, 200)
-    result = pick_plate([huge, _line("ABC123", 0.5, 30)])
-    assert result is not None
-    assert result.text == "ABC123"
-    assert all(candidate != text for candidate, _ in result.candidates)
+def test_nbest_merges_alignments_and_orders_by_likelihood() -> None:
+    logp = ctc_output(["A", "A", "-", {"8": 0.6, "B": 0.35}, "-", "C"])
+    best = ctc_nbest(logp, n=3)
+    texts = [t for t, _ in best]
+    assert texts[0] == "A8C"
+    assert {"ABC", "A8C"} <= set(texts)
+    scores = [s for _, s in best]
+    assert scores == sorted(scores, reverse=True)
 
 
-@pytest.mark.parametrize(("text", "normalised"), [("AB", "AB"), ("AB-12-CD-34", "AB12CD34"), ("x 1", "X1")])
-def test_two_and_eight_characters_are_plausible(text: str, normalised: str) -> None:
-    result = pick_plate([_line(text, 0.5, 30)])
-    assert result is not None
-    assert result.text == normalised
+def test_repeated_characters_need_a_blank_between_them() -> None:
+    assert ctc_nbest(ctc_output(["A", "A", "A"]), n=1)[0][0] == "A"
+    assert ctc_nbest(ctc_output(["A", "-", "A"]), n=1)[0][0] == "AA"
 
 
-def test_nothing_plausible_gives_none() -> None:
-    assert pick_plate([]) is None
-    assert pick_plate([_line("I", 0.9, 50), _line("WWW.DEALERSHIP.COM", 0.9, 20), _line("...", 0.9, 30)]) is None
+def test_forward_likelihood_agrees_with_the_beam_and_rejects_impossible_strings() -> None:
+    logp = ctc_output(spelled("AB12"))
+    (text, beam_score), *_ = ctc_nbest(logp, n=1)
+    assert text == "AB12"
+    assert ctc_log_likelihood(logp, "AB12") == pytest.approx(beam_score, abs=0.05)
+    assert ctc_log_likelihood(logp, "AB13") < beam_score - 5
+    assert ctc_log_likelihood(logp, "AB12AB12AB12") == -math.inf  # longer than the frames allow
 
 
-def test_candidates_keep_only_lines_of_similar_height_best_first() -> None:
-    detections = [
-        # Scores above a runner-up, but 27 < 0.7 * 40: a state name, not a reading of the number.
-        _line("TEXAS", 0.99, 27),
-        _line("ABC 1234", 0.70, 40),
-        _line("ABC1Z34", 0.80, 28),  # exactly 0.7 of the best height: kept
-        _line("A8C1234", 0.60, 36),
-        _line("abc-1234", 0.30, 38),  # same text as the best once normalised: deduplicated
-    ]
-    result = pick_plate(detections)
+def test_prior_prefers_common_us_shapes_over_misreads_and_fragments() -> None:
+    assert shape("7ABC123") == "DLLLDDD"
+    assert plate_prior("7ABC123") > plate_prior("7A8C1Z3") > plate_prior("ABC")
+    assert plate_prior("ABC1234") > plate_prior("ABC12345")
+    assert plate_prior("TOOLONGFORAPLATE") < -5
+
+
+def test_confusion_variants_only_swap_look_alikes_into_a_common_shape() -> None:
+    assert "ABC1234" in confusion_variants("A8C1234")
+    assert "7ABC123" in confusion_variants("7A8C123")
+    assert confusion_variants("ABC1234") == []  # already a common shape: nothing to correct
+    assert all(len(v) == 7 for v in confusion_variants("A8C1Z34"))
+
+
+def test_the_prior_turns_an_ambiguous_character_into_the_plate_shape() -> None:
+    # The network leans to "8" but leaves room for "B": ABC1234 is a plate, A8C1234 is not.
+    frames = spelled("A") + [{"8": 0.55, "B": 0.44}, "-"] + spelled("C1234")
+    result = pick_plate([line(frames)])
     assert result is not None
     assert result.text == "ABC1234"
-    assert result.candidates == [("ABC1234", 0.7), ("A8C1234", 0.6), ("ABC1Z34", 0.8)]
-    assert "TEXAS" not in [text for text, _ in result.candidates]
+    assert result.raw_text == "A8C1234"  # what the network read is kept beside the correction
+    assert "A8C1234" in [t for t, _ in result.candidates]
 
 
-def test_candidates_are_capped() -> None:
-    detections = [_line(f"PLATE{i}", 0.9 - i / 100, 40) for i in range(8)]
-    result = pick_plate(detections, max_candidates=3)
+def test_a_confident_read_is_not_overruled_by_the_prior() -> None:
+    result = pick_plate([line(spelled("A8C1234"))])
+    assert result is not None and result.text == "A8C1234"
+
+
+def test_the_plate_like_line_wins_over_state_name_and_phone_number() -> None:
+    state = line(spelled("ALASKA"), geometry=0.2, y=10, height=15)
+    phone = line(spelled("5108865162"), geometry=0.9, y=120, height=12)
+    number = line(spelled("FGJ235"), geometry=0.9, y=40, height=30)
+    result = pick_plate([state, phone, number])
     assert result is not None
-    assert [text for text, _ in result.candidates] == ["PLATE0", "PLATE1", "PLATE2"]
+    assert result.text == "FGJ235"
+    assert result.box == number.box
+    assert result.confidence > 0.5
 
 
-def test_confidences_are_rounded_to_four_places() -> None:
-    result = pick_plate([_line("ABC123", 0.123456789, 40)])
+def test_candidates_are_distinct_and_ranked() -> None:
+    frames = spelled("7AB") + [{"C": 0.5, "G": 0.3, "0": 0.19}, "-"] + spelled("123")
+    result = pick_plate([line(frames), line(frames, geometry=0.1, y=200)], max_candidates=3)
     assert result is not None
-    assert result.confidence == 0.1235
-    assert result.candidates == [("ABC123", 0.1235)]
+    texts = [t for t, _ in result.candidates]
+    assert texts[0] == result.text == "7ABC123"
+    assert len(texts) == len(set(texts)) <= 3
+    assert "7ABG123" in texts
+
+
+def test_nothing_plate_like_gives_no_plate() -> None:
+    assert pick_plate([]) is None
+    assert pick_plate([line(["-", "-", "-", "-"])]) is None  # blank: the crop held no characters
+    assert pick_plate([line(spelled("A"))]) is None  # one character is not a plate
 
 
 def test_as_proto_round_trips_every_field() -> None:
@@ -86,7 +127,7 @@ def test_as_proto_round_trips_every_field() -> None:
         text="ABC123",
         confidence=0.875,
         box=Box(x=3, y=5, width=120, height=40),
-        raw_text="abc 123",
+        raw_text="A8C123",
         candidates=[("ABC123", 0.875), ("A8C123", 0.25)],
         region="CA",
     )
@@ -97,18 +138,5 @@ def test_as_proto_round_trips_every_field() -> None:
     assert [(c.text, c.confidence) for c in read.candidates] == [("ABC123", 0.875), ("A8C123", 0.25)]
     assert (read.box.x, read.box.y, read.box.width, read.box.height) == (3, 5, 120, 40)
     assert read.region == "CA"
-    assert read.raw_text == "abc 123"
-    # And through the wire format.
+    assert read.raw_text == "A8C123"
     assert common_pb2.PlateRead.FromString(read.SerializeToString()) == read
-
-
-def test_as_proto_of_a_picked_plate() -> None:
-    result = pick_plate([_line("ohio", 0.95, 10), _line("jkl-9876", 0.8, 44, y=30)])
-    assert result is not None
-    read = result.as_proto()
-    assert read.text == "JKL9876"
-    assert read.raw_text == "jkl-9876"
-    assert read.confidence == pytest.approx(0.8)
-    assert read.box.y == 30 and read.box.height == 44
-    assert [c.text for c in read.candidates] == ["JKL9876"]
-    assert read.region == ""

@@ -1,0 +1,66 @@
+"""What US plate numbers look like, as a prior for ranking the recogniser's guesses.
+
+A plate number is letters and digits in a few groups: 7ABC123, ABC1234, ABC123, 123ABC,
+AB12345. The shape of a string (letters as L, digits as D: "7ABC123" -> "DLLLDDD") says
+how plate-like it is, whatever the state. The prior only re-ranks strings the recogniser
+itself proposed; it never invents characters, so a vanity plate still reads as read.
+"""
+
+from __future__ import annotations
+
+# Serial formats in wide use across US states (passenger plates), by shape.
+COMMON_SHAPES = frozenset({
+    "DLLLDDD",  # California 7ABC123
+    "LLLDDDD",  # New York, Pennsylvania, Texas, Georgia, Ohio, Michigan, Virginia, Washington...
+    "LLLDDD", "DDDLLL", "LLDDDDD", "DLLDDDD", "LLDDDD", "DDDDLL", "LDDLLL", "DDLLLL", "LLLLDD",
+    "DDDLDDD", "LLDLLDD", "LDDDDDD", "DDLDDD", "DLDDDD", "LLLDDDL",
+    "LLLLDDD", "DDDLLLL", "DLLDDD", "LDLLDD", "DDLLDD",
+})
+
+# Characters a plate font, blur or a small crop makes look alike.
+CONFUSABLE = {
+    "0": "ODQ", "O": "0DQ", "D": "0O", "Q": "0O",
+    "1": "ILT", "I": "1LT", "L": "1I", "T": "1I",
+    "5": "S", "S": "5", "8": "B", "B": "8", "2": "Z", "Z": "2", "6": "G", "G": "6",
+    "4": "A", "A": "4", "7": "T",
+}
+
+
+def shape(text: str) -> str:
+    return "".join("D" if c.isdigit() else "L" for c in text)
+
+
+def plate_prior(text: str) -> float:
+    """A log-scale bonus (positive) or penalty (negative) for `text` being a US plate number."""
+    n = len(text)
+    if n < 2 or n > 8:
+        return -6.0
+    form = shape(text)
+    if form in COMMON_SHAPES:
+        return 1.0
+    groups = 1 + sum(1 for a, b in zip(form, form[1:]) if a != b)
+    # Most serials have 6 or 7 characters; short strings are what a grille or a bolt reads as.
+    score = _LENGTH_PRIOR[n]
+    if groups == 1:
+        # Digits only are mostly dates and phone numbers burnt into the frame; letters only,
+        # words on the car or the plate frame. Both exist as plates, so only a nudge.
+        score -= 1.5 if form[0] == "D" else 0.5
+    if groups > 3:
+        score -= 1.0 + 0.5 * (groups - 4)  # ABC1D2E is a misread, not a plate
+    return score
+
+
+_LENGTH_PRIOR = {2: -5.0, 3: -4.0, 4: -2.5, 5: -0.5, 6: 0.0, 7: 0.0, 8: -1.0}
+
+
+def confusion_variants(text: str) -> list[str]:
+    """Single-character swaps within a confusion set that turn `text` into a common shape."""
+    if shape(text) in COMMON_SHAPES:
+        return []
+    found = []
+    for i, c in enumerate(text):
+        for alt in CONFUSABLE.get(c, ""):
+            candidate = text[:i] + alt + text[i + 1:]
+            if shape(candidate) in COMMON_SHAPES:
+                found.append(candidate)
+    return found

@@ -1,0 +1,173 @@
+"""Find the lines of characters that may be a plate's number, without a neural network.
+
+A plate number is a row of several dark-on-light (or light-on-dark) blobs of the same height,
+evenly spaced on one baseline. Binarising the photo both ways and grouping such blobs into rows
+finds the number line of most plates in tens of milliseconds, where a text detector on the
+whole photo takes seconds on a CPU. Rows are ranked; the recogniser and the plate-format
+priors decide among the first few.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from services.ocr.plates import Box
+
+
+@dataclass(frozen=True)
+class Blob:
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def cx(self) -> float:
+        return self.x + self.width / 2
+
+    @property
+    def cy(self) -> float:
+        return self.y + self.height / 2
+
+
+@dataclass(frozen=True)
+class Line:
+    """A row of character-like blobs (`blobs` of them; 0 for the middle band of a plate-shaped
+    region whose characters did not separate): `box` in the photo's pixels, `score` for ranking."""
+
+    box: Box
+    blobs: int
+    score: float
+
+
+def _blobs(binary: np.ndarray, min_h: int, max_h: int) -> list[Blob]:
+    count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    found = []
+    for x, y, w, h, area in stats[1:count]:
+        if not (min_h <= h <= max_h):
+            continue
+        aspect = w / h
+        fill = area / (w * h)
+        if 0.12 <= aspect <= 1.1 and 0.18 <= fill <= 0.95:
+            found.append(Blob(int(x), int(y), int(w), int(h)))
+    return found
+
+
+def _plate_regions(binary: np.ndarray, min_h: int, max_h: int) -> list[Box]:
+    """Plate-shaped components (a light plate face, a dark frame) whose characters merged
+    with the frame and so never showed up as blobs of their own."""
+    count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    found = []
+    for x, y, w, h, area in stats[1:count]:
+        if 2 * min_h <= h <= max_h and 1.4 <= w / h <= 5.5 and area / (w * h) >= 0.3:
+            found.append(Box(int(x), int(y), int(w), int(h)))
+    return found
+
+
+def _rows(blobs: list[Blob]) -> list[list[Blob]]:
+    """Chains of blobs of similar height on one baseline with gaps under about one height."""
+    blobs = sorted(blobs, key=lambda b: b.x)
+    rows: list[list[Blob]] = []
+    used = [False] * len(blobs)
+    for i, first in enumerate(blobs):
+        if used[i]:
+            continue
+        row = [first]
+        last = first
+        for j in range(i + 1, len(blobs)):
+            b = blobs[j]
+            if b.x - (last.x + last.width) > 1.2 * last.height:
+                if b.x > last.x + 3 * last.height:
+                    break
+                continue
+            if used[j] or b.x < last.x + last.width * 0.5:
+                continue
+            if abs(b.height - first.height) > 0.25 * first.height:
+                continue
+            if abs(b.cy - last.cy) > 0.25 * first.height:
+                continue
+            row.append(b)
+            last = b
+        if len(row) >= 3:
+            for b in row:
+                used[blobs.index(b)] = True
+            rows.append(row)
+    return rows
+
+
+def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
+    """Candidate number lines in a greyscale photo, best first."""
+    height, width = grey.shape
+    scale = 1.0
+    if width > 1280:
+        scale = 1280 / width
+        grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    h_img = grey.shape[0]
+    min_h, max_h = 8, max(12, h_img // 3)
+    lines: list[Line] = []
+    for block in (15, 31):
+        for polarity in (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY):
+            binary = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, polarity, block, 7)
+            eroded = cv2.erode(binary, np.ones((2, 2), np.uint8))
+            blobs = _blobs(binary, min_h, max_h)
+            for row in _rows(blobs) + _rows(_blobs(eroded, min_h, max_h)):
+                x0 = min(b.x for b in row)
+                y0 = min(b.y for b in row)
+                x1 = max(b.x + b.width for b in row)
+                y1 = max(b.y + b.height for b in row)
+                heights = [b.height for b in row]
+                even = 1 - (max(heights) - min(heights)) / max(heights)
+                n = len(row)
+                score = min(n, 8) * even - 0.5 * max(0, n - 8)
+                lines.append(Line(_unscale(Box(x0, y0, x1 - x0, y1 - y0), scale), n, score))
+            for region in _plate_regions(binary, min_h, max_h):
+                # The number fills roughly the middle band of a plate; a weak candidate.
+                band = Box(region.x, region.y + region.height // 5, region.width, region.height * 13 // 20)
+                inside = sum(1 for b in blobs if _contains(band, b) and b.height >= 0.3 * band.height)
+                lines.append(Line(_unscale(band, scale), 0, 0.5 + 0.25 * min(inside, 6)))
+    lines = _prefer_tallest(_dedupe(sorted(lines, key=lambda l: l.score, reverse=True)))
+    return sorted(lines, key=lambda l: l.score, reverse=True)[:max_lines]
+
+
+def _prefer_tallest(lines: list[Line]) -> list[Line]:
+    """Scale down a row that has a taller row just above or below it: on a plate the number is
+    the tallest line, and the state name, slogan and dealer frame are smaller."""
+    out = []
+    for line in lines:
+        a = line.box
+        tallest = a.height
+        for other in lines:
+            b = other.box
+            overlap = min(a.x + a.width, b.x + b.width) - max(a.x, b.x)
+            near = abs((a.y + a.height / 2) - (b.y + b.height / 2)) < 2.5 * max(a.height, b.height)
+            if other.blobs >= 3 and near and overlap > 0.3 * min(a.width, b.width):
+                tallest = max(tallest, b.height)
+        out.append(Line(a, line.blobs, line.score * (a.height / tallest) ** 2))
+    return out
+
+
+def _contains(box: Box, blob: Blob) -> bool:
+    return box.x <= blob.cx <= box.x + box.width and box.y <= blob.cy <= box.y + box.height
+
+
+def _unscale(box: Box, scale: float) -> Box:
+    return Box(int(box.x / scale), int(box.y / scale), int(box.width / scale), int(box.height / scale))
+
+
+def _dedupe(lines: list[Line]) -> list[Line]:
+    kept: list[Line] = []
+    for line in lines:
+        if all(_iou(line.box, k.box) < 0.5 for k in kept):
+            kept.append(line)
+    return kept
+
+
+def _iou(a: Box, b: Box) -> float:
+    ix = max(0, min(a.x + a.width, b.x + b.width) - max(a.x, b.x))
+    iy = max(0, min(a.y + a.height, b.y + b.height) - max(a.y, b.y))
+    inter = ix * iy
+    union = a.width * a.height + b.width * b.height - inter
+    return inter / union if union else 0.0

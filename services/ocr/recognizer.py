@@ -1,0 +1,171 @@
+"""Plate-number recogniser: EasyOCR's english_g2 network fine-tuned on plate lines.
+
+Inference needs only this module and the weights file. The training code in
+services.ocr.training imports the preprocessing and character mapping from here,
+so training and inference cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any, Sequence
+
+import cv2
+import numpy as np
+
+# english_g2's output classes (index 0 is the CTC blank). Copied from easyocr/config.py so
+# this module does not need EasyOCR's config machinery, and the output layer keeps its size.
+ENGLISH_G2_CHARACTERS = (
+    "0123456789!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ €ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+)
+NUM_CLASSES = len(ENGLISH_G2_CHARACTERS) + 1  # 97 with the blank
+
+PLATE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+# Columns of the full output kept for plates: blank first, then PLATE_ALPHABET order.
+PLATE_CLASS_INDEX: list[int] = [0] + [ENGLISH_G2_CHARACTERS.index(c) + 1 for c in PLATE_ALPHABET]
+
+IMG_H = 64
+MAX_W = 320  # wider lines get squeezed; plate lines are rarely wider than 5x their height
+NETWORK_PARAMS = {"input_channel": 1, "output_channel": 256, "hidden_size": 256}
+
+
+def encode_label(text: str) -> list[int]:
+    """Label -> class ids in the restricted 37-way output (1..36; 0 is blank)."""
+    return [PLATE_ALPHABET.index(c) + 1 for c in text]
+
+
+def resize_line(crop: np.ndarray, max_w: int = MAX_W) -> np.ndarray:
+    """Greyscale crop -> height IMG_H, aspect kept (width capped), uint8."""
+    if crop.ndim == 3:
+        crop = cv2.cvtColor(crop, cv2.COLOR_BGR2GRAY)
+    h, w = crop.shape[:2]
+    new_w = max(8, min(max_w, math.ceil(IMG_H * w / max(h, 1))))
+    # INTER_AREA when shrinking avoids the aliasing of EasyOCR's INTER_LINEAR on large crops.
+    interp = cv2.INTER_AREA if h > IMG_H else cv2.INTER_CUBIC
+    return cv2.resize(crop, (new_w, IMG_H), interpolation=interp)
+
+
+def normalise_batch(lines: Sequence[np.ndarray], width: int | None = None) -> np.ndarray:
+    """Resized uint8 lines -> float32 batch (N, 1, IMG_H, W) in [-1, 1].
+
+    Right-padded by repeating each line's last column, as EasyOCR's NormalizePAD does,
+    so the padding looks like plate background rather than a hard black edge.
+    """
+    width = width or max(line.shape[1] for line in lines)
+    batch = np.empty((len(lines), 1, IMG_H, width), dtype=np.float32)
+    for i, line in enumerate(lines):
+        x = (line.astype(np.float32) / 255.0 - 0.5) / 0.5
+        w = min(x.shape[1], width)
+        batch[i, 0, :, :w] = x[:, :w]
+        if w < width:
+            batch[i, 0, :, w:] = x[:, w - 1 : w]
+    return batch
+
+
+def build_model() -> Any:
+    """A fresh float english_g2-architecture network (97 outputs)."""
+    from easyocr.model.vgg_model import Model
+
+    return Model(num_class=NUM_CLASSES, **NETWORK_PARAMS)
+
+
+def load_state_dict(path: str | Path) -> "OrderedDict[str, Any]":
+    """State dict from an EasyOCR .pth (DataParallel 'module.' keys) or our fp16 file, as float32."""
+    import torch
+
+    raw = torch.load(str(path), map_location="cpu", weights_only=True)
+    out: OrderedDict[str, Any] = OrderedDict()
+    for key, value in raw.items():
+        key = key[len("module.") :] if key.startswith("module.") else key
+        out[key] = value.float() if value.is_floating_point() else value
+    return out
+
+
+def restricted_log_probs(logits: Any) -> Any:
+    """(N, T, 97) raw outputs -> (N, T, 37) log-probs over blank + PLATE_ALPHABET.
+
+    Softmax over the kept columns only equals EasyOCR's zero-and-renormalise allowlist trick.
+    """
+    import torch
+
+    index = torch.as_tensor(PLATE_CLASS_INDEX, device=logits.device)
+    return torch.log_softmax(logits.index_select(2, index).float(), dim=2)
+
+
+def greedy_decode(logp: np.ndarray) -> tuple[str, float]:
+    """Best-path CTC decode of (T, 37) log-probs -> (text, confidence).
+
+    Confidence is the product of each emitted character's peak probability: one doubtful
+    character makes the whole plate doubtful, which is what matters for an exact-match read.
+    """
+    best = logp.argmax(axis=1)
+    peak = np.exp(logp.max(axis=1))
+    chars: list[str] = []
+    conf = 1.0
+    prev = 0
+    run_peak = 0.0
+    for k, p in zip(best.tolist(), peak.tolist()):
+        if k != prev:
+            if prev:
+                conf *= run_peak
+            if k:
+                chars.append(PLATE_ALPHABET[k - 1])
+            run_peak = p
+        else:
+            run_peak = max(run_peak, p)
+        prev = k
+    if prev:
+        conf *= run_peak
+    return "".join(chars), (conf if chars else 0.0)
+
+
+class PlateRecognizer:
+    """Fine-tuned english_g2 recogniser restricted to A-Z0-9.
+
+    quantize=True applies the same dynamic int8 quantisation EasyOCR uses on CPU
+    (LSTM + Linear); it is skipped on CUDA.
+    """
+
+    def __init__(self, weights: str | Path, device: str = "cpu", quantize: bool = False) -> None:
+        import torch
+
+        model = build_model()
+        model.load_state_dict(load_state_dict(weights))
+        model.eval()
+        if quantize and device == "cpu":
+            model = torch.quantization.quantize_dynamic(model, {torch.nn.LSTM, torch.nn.Linear}, dtype=torch.qint8)
+        self.model = model.to(device)
+        self.device = device
+
+    def logits(self, crops: list[np.ndarray], batch_size: int = 32) -> list[np.ndarray]:
+        """Per crop, (T, 37) log-probs: column 0 blank, then PLATE_ALPHABET.
+
+        Crops are sorted by resized width and batched with similar widths, so little
+        compute is spent on padding; T depends on each crop's own resized width.
+        """
+        import torch
+
+        lines = [resize_line(c) for c in crops]
+        order = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
+        out: list[np.ndarray] = [np.empty((0, len(PLATE_CLASS_INDEX)), np.float32)] * len(lines)
+        with torch.inference_mode():
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                batch = torch.from_numpy(normalise_batch([lines[i] for i in idx])).to(self.device)
+                logp = restricted_log_probs(self.model(batch, None)).cpu().numpy()
+                for row, i in enumerate(idx):
+                    # Drop frames that only saw padding: the network's stride is 4 columns.
+                    t = min(logp.shape[1], output_length(lines[i].shape[1]))
+                    out[i] = logp[row, :t]
+        return out
+
+    def read(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
+        """Greedy (text, confidence) for each crop."""
+        return [greedy_decode(lp) for lp in self.logits(crops)]
+
+
+def output_length(width: int) -> int:
+    """CTC frames the VGG extractor yields for an input of this width (two /2 pools, then a 2x2 conv)."""
+    return max(1, width // 4 - 1)

@@ -1,0 +1,1 @@
+"""Training-only code for the plate recogniser (synthetic data, fine-tuning). Not used at inference."""

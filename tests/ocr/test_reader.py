@@ -1,0 +1,68 @@
+"""The plate-reading engine end to end (real shipped weights, CPU) on photos the project renders."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from cardak.samples import SAMPLE_IMAGE, SAMPLE_PLATE
+from cardak.samples.render import render_plate_photo
+from services.common.errors import InvalidRequest
+from services.ocr.reader import PACKAGED_WEIGHTS, PlateReader
+from services.ocr.settings import OcrSettings
+
+
+@pytest.fixture(scope="module")
+def reader() -> PlateReader:
+    return PlateReader(OcrSettings(device="cpu", fallback_detector=False))
+
+
+def test_weights_ship_with_the_package() -> None:
+    assert PACKAGED_WEIGHTS.is_file()
+    assert PACKAGED_WEIGHTS.stat().st_size < 20_000_000  # fp16: a few MB, not EasyOCR's float32 file
+
+
+def test_reads_the_shipped_sample(reader: PlateReader) -> None:
+    result = reader.read(SAMPLE_IMAGE.read_bytes())
+    assert [p.text for p in result.plates] == [SAMPLE_PLATE]
+    assert set(result.stages_ms) >= {"decode", "localise", "recognise", "post_process"}
+    assert result.elapsed_ms == pytest.approx(sum(result.stages_ms.values()), rel=0.05)
+
+
+@pytest.mark.parametrize(("plate", "seed", "size"), [
+    ("7ABC123", 1, (640, 480)),
+    ("JLM7605", 2, (1280, 720)),
+    ("8XYZ210", 3, (800, 600)),
+    ("KT5507", 4, (640, 480)),
+    ("ABC1234", 5, (1024, 768)),
+])
+def test_reads_rendered_plates(reader: PlateReader, plate: str, seed: int, size: tuple[int, int]) -> None:
+    result = reader.read(render_plate_photo(plate, seed=seed, size=size))
+    assert result.plates, "no plate found"
+    best = result.plates[0]
+    assert best.text == plate
+    assert best.candidates[0][0] == plate
+    assert 0.0 < best.confidence <= 1.0
+    width, height = size
+    assert best.box.y > height * 0.5  # the number line, not the lamps or the top text
+
+
+def test_state_named_on_the_plate(reader: PlateReader) -> None:
+    result = reader.read(render_plate_photo("6TRJ244", seed=7, top_text="California", size=(1280, 720)))
+    assert result.plates and result.plates[0].region == "CA"
+    result = reader.read(render_plate_photo("6TRJ244", seed=7, top_text="CARDAK", size=(1280, 720)))
+    assert result.plates and result.plates[0].region == ""
+
+
+def test_a_photo_without_a_plate_reads_nothing(reader: PlateReader) -> None:
+    rng = np.random.default_rng(0)
+    smooth = cv2.GaussianBlur(rng.integers(0, 255, (480, 640, 3), dtype=np.uint8), (41, 41), 0)
+    ok, jpeg = cv2.imencode(".jpg", smooth)
+    assert ok
+    assert reader.read(jpeg.tobytes()).plates == []
+
+
+def test_bytes_that_are_not_an_image_are_refused(reader: PlateReader) -> None:
+    with pytest.raises(InvalidRequest, match="could not be decoded"):
+        reader.read(b"not an image at all")

@@ -1,0 +1,58 @@
+"""The row finder on photos the project renders itself, and the state guess from plate words."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from cardak.samples.render import render_plate_photo
+from services.ocr.localise import find_lines
+from services.ocr.region import guess_state
+
+
+def grey_photo(plate: str, seed: int, size: tuple[int, int] = (640, 480)) -> np.ndarray:
+    pixels = cv2.imdecode(np.frombuffer(render_plate_photo(plate, seed=seed, size=size), np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert pixels is not None
+    return pixels
+
+
+@pytest.mark.parametrize(("plate", "seed", "size"), [
+    ("CDK4217", 0, (640, 480)), ("7ABC123", 3, (640, 480)), ("JLM7605", 5, (1280, 720)), ("AB1234", 9, (800, 600)),
+])
+def test_the_number_row_comes_first(plate: str, seed: int, size: tuple[int, int]) -> None:
+    grey = grey_photo(plate, seed, size)
+    width, height = size
+    # Where render_plate_photo puts the plate.
+    plate_w, plate_h = int(width * 0.42), int(width * 0.21)
+    px, py = (width - plate_w) // 2, int(height * 0.55)
+
+    best = find_lines(grey)[0]
+    cx, cy = best.box.x + best.box.width / 2, best.box.y + best.box.height / 2
+    assert px < cx < px + plate_w and py + plate_h * 0.3 < cy < py + plate_h * 0.85
+    assert best.box.width > 0.5 * plate_w
+    assert best.blobs == len(plate)
+
+
+def test_a_photo_without_characters_has_no_rows() -> None:
+    rng = np.random.default_rng(1)
+    smooth = cv2.GaussianBlur(rng.integers(0, 255, (480, 640), dtype=np.uint8), (31, 31), 0)
+    assert [line for line in find_lines(smooth) if line.blobs] == []
+
+
+def test_rows_are_ranked_and_capped() -> None:
+    lines = find_lines(grey_photo("CDK4217", 0), max_lines=2)
+    assert len(lines) <= 2
+    assert [line.score for line in lines] == sorted((line.score for line in lines), reverse=True)
+
+
+@pytest.mark.parametrize(("words", "state"), [
+    (["Califomia"], "CA"),  # one misread letter
+    (["www.dmv.ca.gov", "LAND OF LINC0LN"], "IL"),
+    (["NEWYORK"], "NY"),
+    (["the", "Lone Star State"], "TX"),
+    (["ABC123", ""], ""),
+    ([], ""),
+])
+def test_state_from_the_words_around_the_number(words: list[str], state: str) -> None:
+    assert guess_state(words) == state

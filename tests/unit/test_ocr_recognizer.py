@@ -1,0 +1,101 @@
+"""The plate recogniser's preprocessing, class mapping and decoding, and the synthetic generator.
+
+No trained weights are needed: the network is built fresh (random weights) where one is used.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from services.ocr.recognizer import (
+    ENGLISH_G2_CHARACTERS,
+    IMG_H,
+    MAX_W,
+    NUM_CLASSES,
+    PLATE_ALPHABET,
+    PLATE_CLASS_INDEX,
+    PlateRecognizer,
+    build_model,
+    encode_label,
+    greedy_decode,
+    normalise_batch,
+    output_length,
+    resize_line,
+)
+
+
+def frames(symbols: str, p: float = 0.9) -> np.ndarray:
+    """(T, 37) log-probs, one frame per symbol; "-" is the blank."""
+    out = np.full((len(symbols), 37), (1 - p) / 36)
+    for t, s in enumerate(symbols):
+        out[t, 0 if s == "-" else PLATE_ALPHABET.index(s) + 1] = p
+    return np.log(out)
+
+
+def test_class_index_points_at_the_same_characters_in_english_g2() -> None:
+    assert NUM_CLASSES == 97
+    assert PLATE_CLASS_INDEX[0] == 0
+    assert [ENGLISH_G2_CHARACTERS[i - 1] for i in PLATE_CLASS_INDEX[1:]] == list(PLATE_ALPHABET)
+    assert encode_label("A0") == [1, 27]
+
+
+def test_greedy_decode_collapses_repeats_and_keeps_doubles_split_by_blank() -> None:
+    text, conf = greedy_decode(frames("--AA-A-7--7"))
+    assert text == "AA77"
+    assert conf == pytest.approx(0.9**4)
+    assert greedy_decode(frames("-----")) == ("", 0.0)
+
+
+def test_resize_and_pad_follow_easyocr() -> None:
+    wide = np.full((20, 400), 200, np.uint8)
+    assert resize_line(wide).shape == (IMG_H, MAX_W)
+    line = np.zeros((IMG_H, 10), np.uint8)
+    line[:, -1] = 255
+    batch = normalise_batch([line], width=16)
+    assert batch.shape == (1, 1, IMG_H, 16)
+    assert batch.min() == -1.0
+    assert np.all(batch[0, 0, :, 9:] == 1.0)  # last column repeated into the padding
+
+
+@pytest.mark.parametrize("width", [64, 101, 192, 320])
+def test_output_length_matches_the_network(width: int) -> None:
+    import torch
+
+    model = build_model().eval()
+    with torch.no_grad():
+        out = model(torch.zeros(1, 1, IMG_H, width), None)
+    assert out.shape == (1, output_length(width), NUM_CLASSES)
+
+
+def test_recognizer_loads_fp16_weights_and_returns_37_columns(tmp_path) -> None:
+    import torch
+
+    path = tmp_path / "w.pth"
+    torch.save({k: v.half() for k, v in build_model().state_dict().items()}, path)
+    crops = [np.random.default_rng(0).integers(0, 255, (40, w), dtype=np.uint8) for w in (60, 150, 90)]
+    logps = PlateRecognizer(path).logits(crops)
+    assert [lp.shape for lp in logps] == [(output_length(resize_line(c).shape[1]), 37) for c in crops]
+    assert np.allclose(np.exp(logps[1]).sum(axis=1), 1.0, atol=1e-4)
+
+
+def test_synthetic_lines_are_reproducible_greyscale() -> None:
+    from services.ocr.training.synth import random_plate_text, render_plate_line
+
+    rng = random.Random(3)
+    labels = [random_plate_text(rng) for _ in range(200)]
+    assert all(2 <= len(t) <= 8 and set(t) <= set(PLATE_ALPHABET) for t in labels)
+    a = render_plate_line("1ABC234", random.Random(7))
+    b = render_plate_line("1ABC234", random.Random(7))
+    assert a.dtype == np.uint8 and a.ndim == 2 and np.array_equal(a, b)
+
+
+def test_real_split_is_by_name_hash() -> None:
+    from services.ocr.training.finetune import is_train_file
+
+    names = [f"ca{i}.png" for i in range(1000)]
+    share = sum(map(is_train_file, names)) / len(names)
+    assert 0.55 < share < 0.65
+    assert is_train_file("ca1.png") == is_train_file("ca1.png")
