@@ -1,14 +1,16 @@
 """Plate-reading accuracy and speed on a folder of labelled photos or plate crops.
 
     python bench/ocr.py ../shared/data/openalpr-benchmarks/us-endtoend [--limit N] [--json]
-    python bench/ocr.py ../shared/data/openalpr-benchmarks/plates
+    python bench/ocr.py ../shared/data/openalpr-benchmarks/plates --split val
+    python bench/ocr.py ../shared/data/openalpr-benchmarks/speed     # no labels: timing only
 
 Reads both ground-truth formats of the OpenALPR benchmark folders: `NAME.txt` beside each
 `NAME.jpg` (`file<TAB>x<TAB>y<TAB>w<TAB>h<TAB>PLATE`), or one `groundtruth.csv`
 (`file,state,PLATE`). Runs the OCR service's engine in-process (the same PlateReader the
 worker and OcrService.Recognize use), one image at a time, and prints accuracy (top-1, top-5,
-per character), time per image (median, p95, and the split by stage) and peak memory. Misses
-go to a CSV (`--misses`, default bench-out/ocr-misses-<folder>.csv).
+per character; the state guess on plate crops), time per image (median, p95, and the split by
+stage) and peak memory. Misses go to a CSV (`--misses`, default bench-out/ocr-misses-<folder>.csv).
+The engine's settings come from the environment as in the service (CARDAK_MAX_LINES, ...).
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench._common import percentile, print_table  # noqa: E402
 from services.common.plates import normalise_plate  # noqa: E402
+from services.ocr.training.split import is_train_file  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ class Labelled:
 
 
 def load_dataset(folder: Path) -> list[Labelled]:
-    """The labelled images of `folder`, in either ground-truth format."""
+    """The labelled images of `folder`, in either ground-truth format; unlabelled (plate "") when it has neither."""
     groundtruth = folder / "groundtruth.csv"
     if groundtruth.exists():
         with open(groundtruth, newline="") as f:
@@ -53,9 +56,13 @@ def load_dataset(folder: Path) -> list[Labelled]:
             fields = line.split("\t")
             if len(fields) >= 6:
                 items.append(Labelled(folder / fields[0], normalise_plate(fields[5])))
-    if not items:
-        raise SystemExit(f"{folder}: no groundtruth.csv and no NAME.txt label files")
-    return items
+    if items:
+        return items
+    # No labels (the speed/ folder): every image, for timing only.
+    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    if not images:
+        raise SystemExit(f"{folder}: no groundtruth.csv, no NAME.txt label files and no images")
+    return [Labelled(p, "") for p in images]
 
 
 def char_accuracy(read: str, truth: str) -> float:
@@ -74,17 +81,23 @@ def main() -> None:
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--limit", type=int, default=0, help="only the first N images")
     parser.add_argument("--misses", type=Path, help="CSV of misses (default bench-out/ocr-misses-<folder>.csv)")
+    parser.add_argument("--split", choices=["all", "train", "val"], default="all",
+                        help="plate crops only: the fine-tune's training or held-out files (services/ocr/training/split.py)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
     from services.ocr.reader import PlateReader
     from services.ocr.settings import OcrSettings
 
-    items = load_dataset(args.dataset)[: args.limit or None]
+    items = load_dataset(args.dataset)
+    if args.split != "all":
+        items = [i for i in items if is_train_file(i.path.name) == (args.split == "train")]
+    items = items[: args.limit or None]
     console = Console(stderr=True)
     load_started = time.perf_counter()
     reader = PlateReader(OcrSettings())
     load_s = time.perf_counter() - load_started
+    labelled = any(item.plate for item in items)
     top1 = top5 = 0
     states_labelled = states_guessed = states_right = 0
     chars: list[float] = []
@@ -111,20 +124,21 @@ def main() -> None:
                 states_labelled += 1
                 states_guessed += bool(guessed)
                 states_right += guessed == item.region
-            if read != item.plate:
+            if labelled and read != item.plate:
                 misses.append([item.path.name, item.plate, read, " ".join(candidates),
                                f"{best.confidence:.3f}" if best else "", best.raw_text if best else "",
                                best.region if best else ""])
-            progress.update(task, advance=1, acc=f"{top1 / n:.1%}")
+            progress.update(task, advance=1, acc=f"{top1 / n:.1%}" if labelled else "-")
 
     n = len(items)
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     summary = {
         "dataset": args.dataset.name,
+        "split": args.split,
         "n": n,
-        "top1": round(top1 / n, 4),
-        "top5": round(top5 / n, 4),
-        "char_accuracy": round(statistics.fmean(chars), 4),
+        "top1": round(top1 / n, 4) if labelled else None,
+        "top5": round(top5 / n, 4) if labelled else None,
+        "char_accuracy": round(statistics.fmean(chars), 4) if labelled else None,
         "median_s": round(statistics.median(seconds), 3),
         "p95_s": round(percentile(seconds, 95), 3),
         "peak_rss_mb": round(peak_rss_mb, 1),
@@ -134,6 +148,7 @@ def main() -> None:
             "state_precision": round(states_right / states_guessed, 4) if states_guessed else 0.0,
             "state_guessed": round(states_guessed / states_labelled, 4)} if states_labelled else {}),
         "stages_median_s": {k: round(statistics.median(v), 3) for k, v in stages.items()},
+        "stages_ran": {k: len(v) for k, v in stages.items()},
     }
     misses_path = args.misses or Path("bench-out") / f"ocr-misses-{args.dataset.name}.csv"
     misses_path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,10 +157,13 @@ def main() -> None:
         writer.writerow(["file", "truth", "read", "top5", "confidence", "raw_text", "state"])
         writer.writerows(misses)
 
-    print_table(
-        f"OCR on {args.dataset.name} ({n} images, {reader.device})",
-        {"accuracy": {"top-1": summary["top1"], "top-5": summary["top5"], "per char": summary["char_accuracy"]}},
-    )
+    if labelled:
+        print_table(
+            f"OCR on {args.dataset.name} ({n} images, {reader.device})",
+            {"accuracy": {"top-1": summary["top1"], "top-5": summary["top5"], "per char": summary["char_accuracy"]}},
+        )
+    else:
+        print(f"{args.dataset.name}: {n} unlabelled images, timing only")
     if states_labelled:
         print_table(
             "state from the words on the plate",
@@ -154,12 +172,13 @@ def main() -> None:
         )
     print_table(
         "seconds per image",
-        {"total": {"median": summary["median_s"], "p95": summary["p95_s"]},
-         **{stage: {"median": round(statistics.median(v), 3), "p95": round(percentile(v, 95), 3)}
+        {"total": {"images": n, "median": summary["median_s"], "p95": summary["p95_s"]},
+         # A stage that runs only sometimes (the fallback detector) is timed where it ran.
+         **{stage: {"images": len(v), "median": round(statistics.median(v), 3), "p95": round(percentile(v, 95), 3)}
             for stage, v in stages.items()}},
     )
-    print(f"peak RSS {summary['peak_rss_mb']} MB · model load {summary['model_load_s']} s · "
-          f"{len(misses)} misses in {misses_path}")
+    print(f"peak RSS {summary['peak_rss_mb']} MB · model load {summary['model_load_s']} s"
+          + (f" · {len(misses)} misses in {misses_path}" if labelled else ""))
     if args.json:
         print(json.dumps(summary))
 

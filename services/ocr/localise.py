@@ -106,7 +106,8 @@ def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
         scale = 1280 / width
         grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     h_img = grey.shape[0]
-    min_h, max_h = 8, max(12, h_img // 3)
+    # Characters fill up to two thirds of the height of an image that is itself a plate crop.
+    min_h, max_h = 8, max(12, h_img * 3 // 4)
     lines: list[Line] = []
     for block in (15, 31):
         for polarity in (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY):
@@ -129,7 +130,19 @@ def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
                 inside = sum(1 for b in blobs if _contains(band, b) and b.height >= 0.3 * band.height)
                 lines.append(Line(_unscale(band, scale), 0, 0.5 + 0.25 * min(inside, 6)))
     lines = _prefer_tallest(_dedupe(sorted(lines, key=lambda l: l.score, reverse=True)))
+    if height >= 300:
+        lines = [_demote_overlay(line, height) for line in lines]
     return sorted(lines, key=lambda l: l.score, reverse=True)[:max_lines]
+
+
+def _demote_overlay(line: Line, height: int) -> Line:
+    """A row touching the top or bottom edge of a photo is most likely the camera's burnt-in
+    date and time or camera name, which reads cleanly and looks like a serial; a plate cut by
+    the frame edge is unreadable anyway."""
+    box = line.box
+    if box.y <= 0.015 * height or box.y + box.height >= 0.985 * height:
+        return Line(box, line.blobs, line.score * 0.2)
+    return line
 
 
 def _prefer_tallest(lines: list[Line]) -> list[Line]:

@@ -82,8 +82,16 @@ class PlateReader:
         grey = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
         clock.mark("decode")
         lines = find_lines(grey, max_lines=self._settings.max_lines)
-        boxes = [line.box for line in lines] + _whole_image_if_plate(grey)
-        geometry = [min(line.score, 7.0) / 7.0 for line in lines] + [0.5] * (len(boxes) - len(lines))
+        boxes = [line.box for line in lines]
+        geometry = [min(line.score, 7.0) / 7.0 for line in lines]
+        # The best rows once more with a wide margin: a character glued to the frame or a
+        # sticker was left out of its row, and the recogniser reads through such clutter.
+        for line, g in list(zip(lines, geometry))[: self._settings.widened_lines]:
+            boxes.append(_widen(line.box, grey.shape))
+            geometry.append(g)
+        for box in _whole_image_if_plate(grey):
+            boxes.append(box)
+            geometry.append(0.5)
         clock.mark("localise")
         plate = self._read_boxes(grey, boxes, geometry, clock)
         if (plate is None or plate.confidence < self._settings.fallback_below) and self._settings.fallback_detector:
@@ -121,6 +129,13 @@ class PlateReader:
             warnings.simplefilter("ignore")
             horizontal, _ = self._detector.detect(pixels, canvas_size=self._settings.canvas_size)
         return [Box(int(x0), int(y0), int(x1 - x0), int(y1 - y0)) for x0, x1, y0, y1 in horizontal[0] if x1 > x0 and y1 > y0]
+
+
+def _widen(box: Box, shape: tuple[int, ...]) -> Box:
+    height, width = shape[:2]
+    grow = int(0.9 * box.height)
+    x0, x1 = max(0, box.x - grow), min(width, box.x + box.width + grow)
+    return Box(x0, box.y, x1 - x0, box.height)
 
 
 def crop_line(grey: np.ndarray, box: Box) -> np.ndarray:

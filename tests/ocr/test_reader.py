@@ -66,3 +66,18 @@ def test_a_photo_without_a_plate_reads_nothing(reader: PlateReader) -> None:
 def test_bytes_that_are_not_an_image_are_refused(reader: PlateReader) -> None:
     with pytest.raises(InvalidRequest, match="could not be decoded"):
         reader.read(b"not an image at all")
+
+
+def test_fallback_detector_runs_only_when_no_row_reads_as_a_plate() -> None:
+    reader = PlateReader(OcrSettings(device="cpu", fallback_detector=True, canvas_size=640))
+    plated = reader.read(render_plate_photo("7ABC123", seed=11))
+    assert [p.text for p in plated.plates] == ["7ABC123"]
+    assert "fallback" not in plated.stages_ms  # the row finder's read was confident enough
+
+    rng = np.random.default_rng(2)
+    smooth = cv2.GaussianBlur(rng.integers(0, 255, (480, 640, 3), dtype=np.uint8), (41, 41), 0)
+    ok, jpeg = cv2.imencode(".jpg", smooth)
+    assert ok
+    empty = reader.read(jpeg.tobytes())
+    assert empty.plates == []
+    assert empty.stages_ms["fallback"] > 0  # nothing read: EasyOCR's detector was asked too

@@ -93,7 +93,7 @@ def test_synthetic_lines_are_reproducible_greyscale() -> None:
 
 
 def test_real_split_is_by_name_hash() -> None:
-    from services.ocr.training.finetune import is_train_file
+    from services.ocr.training.split import is_train_file
 
     names = [f"ca{i}.png" for i in range(1000)]
     share = sum(map(is_train_file, names)) / len(names)

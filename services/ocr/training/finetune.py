@@ -24,7 +24,6 @@ import random
 import signal
 import sys
 import time
-import zlib
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -44,6 +43,7 @@ from services.ocr.recognizer import (
     resize_line,
     restricted_log_probs,
 )
+from services.ocr.training.split import is_train_file
 from services.ocr.training.synth import random_plate_text, render_plate_line
 
 Sample = tuple[np.ndarray, str]  # (resized uint8 line, label)
@@ -75,11 +75,6 @@ def load_real(real_dir: Path) -> tuple[list[Sample], list[Sample]]:
                 continue
             (train if is_train_file(name) else val).append((img, label))
     return train, val
-
-
-def is_train_file(name: str) -> bool:
-    """Deterministic 60/40 split that does not depend on file order or the seed."""
-    return zlib.crc32(name.encode()) % 10 < 6
 
 
 def middle_band(img: np.ndarray) -> np.ndarray:
