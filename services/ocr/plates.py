@@ -31,6 +31,9 @@ class LineRead:
     logp: np.ndarray
     # How much the localiser thought the line looks like a row of plate characters, 0..1.
     geometry: float = 0.0
+    # The same row cropped differently (wider, tighter); a string's probability is averaged
+    # over all the crops, so one unlucky crop does not decide the read.
+    views: tuple[np.ndarray, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -54,7 +57,7 @@ class PlateResult:
 
 
 # Weights of the ranking score: log P(text | crop) + PRIOR * plate_prior + GEOMETRY * geometry.
-PRIOR_WEIGHT = 1.0
+PRIOR_WEIGHT = 0.5
 GEOMETRY_WEIGHT = 1.0
 # A line's alternatives are kept only within this many nats of its own best read (e^-6 ~ 1/400):
 # further down, the pixels no longer support them and only the prior would.
@@ -64,10 +67,11 @@ MAX_DOUBT = 6.0
 def pick_plate(reads: list[LineRead], max_candidates: int = 5) -> PlateResult | None:
     """The plate number among the candidate lines, or None when nothing reads as one.
 
-    Each line proposes its likeliest strings (CTC beam search) and their single-confusion
-    variants that fit a common US shape (scored by the same CTC output, so a swap only wins
-    when the pixels allow it). Every (line, string) pair is ranked by how well the pixels
-    support the string, how plate-like the string is, and how plate-like the line looked.
+    Each line proposes its likeliest strings (CTC beam search, over each of its crops) and
+    their single-confusion variants that fit a common US shape (scored by the same CTC
+    outputs, so a swap only wins when the pixels allow it). Every (line, string) pair is
+    ranked by how well the pixels support the string, how plate-like the string is, and how
+    plate-like the line looked.
     """
     best: dict[str, tuple[float, float, LineRead, str]] = {}  # text -> (score, log p, line, raw read)
     for read in reads:
@@ -75,13 +79,10 @@ def pick_plate(reads: list[LineRead], max_candidates: int = 5) -> PlateResult | 
         if not nbest or ctc_log_likelihood(read.logp, "") > nbest[0][1]:
             continue  # the network thinks the crop holds no characters at all
         raw = nbest[0][0]
-        proposals = dict(nbest)
-        for text, _ in nbest[:2]:
-            for variant in confusion_variants(text):
-                if variant not in proposals:
-                    proposals[variant] = ctc_log_likelihood(read.logp, variant)
+        proposals = _score_proposals(read, nbest)
+        top = max(proposals.values())
         for text, log_p in proposals.items():
-            if not MIN_LEN <= len(text) <= MAX_LEN or log_p < nbest[0][1] - MAX_DOUBT:
+            if not MIN_LEN <= len(text) <= MAX_LEN or log_p < top - MAX_DOUBT:
                 continue
             score = log_p + PRIOR_WEIGHT * plate_prior(text) + GEOMETRY_WEIGHT * read.geometry
             if text not in best or score > best[text][0]:
@@ -97,3 +98,23 @@ def pick_plate(reads: list[LineRead], max_candidates: int = 5) -> PlateResult | 
         raw_text=raw,
         candidates=[(t, round(math.exp(v[1]), 4)) for t, v in ranked[:max_candidates]],
     )
+
+
+def _score_proposals(read: LineRead, nbest: list[tuple[str, float]]) -> dict[str, float]:
+    """log P(text | the row) for each string the row's crops propose."""
+    texts = dict(nbest)
+    for view in read.views:
+        for text, _ in ctc_nbest(view, n=3):
+            texts.setdefault(text, 0.0)
+    for text, _ in nbest[:2]:
+        for variant in confusion_variants(text):
+            texts.setdefault(variant, 0.0)
+    if not read.views:
+        beam = dict(nbest)
+        return {t: beam[t] if t in beam else ctc_log_likelihood(read.logp, t) for t in texts}
+    outputs = (read.logp, *read.views)
+    scored = {}
+    for text in texts:
+        per_crop = np.array([ctc_log_likelihood(out, text) for out in outputs])
+        scored[text] = float(np.logaddexp.reduce(per_crop) - math.log(len(outputs)))
+    return scored

@@ -82,18 +82,10 @@ class PlateReader:
         grey = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
         clock.mark("decode")
         lines = find_lines(grey, max_lines=self._settings.max_lines)
-        boxes = [line.box for line in lines]
-        geometry = [min(line.score, 7.0) / 7.0 for line in lines]
-        # The best rows once more with a wide margin: a character glued to the frame or a
-        # sticker was left out of its row, and the recogniser reads through such clutter.
-        for line, g in list(zip(lines, geometry))[: self._settings.widened_lines]:
-            boxes.append(_widen(line.box, grey.shape))
-            geometry.append(g)
-        for box in _whole_image_if_plate(grey):
-            boxes.append(box)
-            geometry.append(0.5)
+        boxes = [line.box for line in lines] + _whole_image_if_plate(grey)
+        geometry = [min(line.score, 7.0) / 7.0 for line in lines] + [0.5] * (len(boxes) - len(lines))
         clock.mark("localise")
-        plate = self._read_boxes(grey, boxes, geometry, clock)
+        plate = self._read_boxes(grey, boxes, geometry, clock, views=self._settings.extra_views)
         if (plate is None or plate.confidence < self._settings.fallback_below) and self._settings.fallback_detector:
             boxes = self._detect_text(pixels)
             clock.mark("fallback")
@@ -105,12 +97,25 @@ class PlateReader:
             clock.mark("region")
         return ReadResult([plate] if plate else [], clock.total_ms, clock.stages_ms)
 
-    def _read_boxes(self, grey: np.ndarray, boxes: list[Box], geometry: list[float], clock: "_Stages") -> PlateResult | None:
+    def _read_boxes(
+        self, grey: np.ndarray, boxes: list[Box], geometry: list[float], clock: "_Stages", views: int = 0
+    ) -> PlateResult | None:
+        """Read every box; the first `views` boxes are also read with a wide and a tight margin."""
         if not boxes:
             return None
-        logps = self._recognizer.logits([crop_line(grey, box) for box in boxes])
+        crops = [crop_line(grey, box) for box in boxes]
+        for box in boxes[:views]:
+            # Wide: a character glued to the frame or a sticker was left out of its row.
+            # Tight: less of the frame and the state name to read through.
+            crops += [crop_line(grey, box, margin_x=1.2, margin_y=0.25), crop_line(grey, box, margin_x=0.15, margin_y=0.1)]
+        logps = self._recognizer.logits(crops)
         clock.mark("recognise")
-        plate = pick_plate([LineRead(box, logp, g) for box, logp, g in zip(boxes, logps, geometry)])
+        extra = iter(logps[len(boxes):])
+        reads = [
+            LineRead(box, logp, g, views=(next(extra), next(extra)) if i < views else ())
+            for i, (box, logp, g) in enumerate(zip(boxes, logps, geometry))
+        ]
+        plate = pick_plate(reads)
         clock.mark("post_process")
         return plate
 
@@ -131,16 +136,9 @@ class PlateReader:
         return [Box(int(x0), int(y0), int(x1 - x0), int(y1 - y0)) for x0, x1, y0, y1 in horizontal[0] if x1 > x0 and y1 > y0]
 
 
-def _widen(box: Box, shape: tuple[int, ...]) -> Box:
-    height, width = shape[:2]
-    grow = int(0.9 * box.height)
-    x0, x1 = max(0, box.x - grow), min(width, box.x + box.width + grow)
-    return Box(x0, box.y, x1 - x0, box.height)
-
-
-def crop_line(grey: np.ndarray, box: Box) -> np.ndarray:
-    """The line with a margin, as the recogniser was trained: some plate around the characters."""
-    mx, my = int(0.4 * box.height) + 2, int(0.2 * box.height) + 2
+def crop_line(grey: np.ndarray, box: Box, margin_x: float = 0.4, margin_y: float = 0.2) -> np.ndarray:
+    """The line with a margin (in line heights), as the recogniser was trained: some plate around the characters."""
+    mx, my = int(margin_x * box.height) + 2, int(margin_y * box.height) + 2
     height, width = grey.shape
     x0, y0 = max(0, box.x - mx), max(0, box.y - my)
     x1, y1 = min(width, box.x + box.width + mx), min(height, box.y + box.height + my)
