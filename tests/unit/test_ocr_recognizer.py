@@ -99,3 +99,23 @@ def test_real_split_is_by_name_hash() -> None:
     share = sum(map(is_train_file, names)) / len(names)
     assert 0.55 < share < 0.65
     assert is_train_file("ca1.png") == is_train_file("ca1.png")
+
+
+def test_finetune_runs_and_writes_weights_the_reader_loads(tmp_path) -> None:
+    """The training script end to end, a few iterations on synthetic lines only."""
+    import json
+
+    from services.ocr.training import finetune
+
+    out = tmp_path / "plate_recognizer.pth"
+    with pytest.raises(SystemExit) as done:
+        finetune.main(["--out", str(out), "--iterations", "3", "--batch-size", "4", "--synth-val", "8",
+                       "--workers", "0", "--threads", "1", "--warmup", "1"])
+    assert done.value.code == 0
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["iterations_done"] == 3 and meta["final"] is True
+    assert meta["split"]["real_train"] == 0  # no --real-dir: synthetic only
+    assert 0.0 <= meta["validation"]["latest"]["synthetic"]["accuracy"] <= 1.0
+    recognizer = PlateRecognizer(out)
+    (logp,) = recognizer.logits([np.full((40, 120), 200, np.uint8)])
+    assert logp.shape[1] == 37
