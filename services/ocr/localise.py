@@ -43,10 +43,15 @@ class Line:
     score: float
 
 
-def _blobs(binary: np.ndarray, min_h: int, max_h: int) -> list[Blob]:
-    count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+def _components(binary: np.ndarray) -> np.ndarray:
+    """x, y, width, height, area of each connected component, the background left out."""
+    _, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+    return stats[1:]
+
+
+def _blobs(components: np.ndarray, min_h: int, max_h: int) -> list[Blob]:
     found = []
-    for x, y, w, h, area in stats[1:count]:
+    for x, y, w, h, area in components:
         if not (min_h <= h <= max_h):
             continue
         aspect = w / h
@@ -56,12 +61,11 @@ def _blobs(binary: np.ndarray, min_h: int, max_h: int) -> list[Blob]:
     return found
 
 
-def _plate_regions(binary: np.ndarray, min_h: int, max_h: int) -> list[Box]:
+def _plate_regions(components: np.ndarray, min_h: int, max_h: int) -> list[Box]:
     """Plate-shaped components (a light plate face, a dark frame) whose characters merged
     with the frame and so never showed up as blobs of their own."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
     found = []
-    for x, y, w, h, area in stats[1:count]:
+    for x, y, w, h, area in components:
         if 2 * min_h <= h <= max_h and 1.4 <= w / h <= 5.5 and area / (w * h) >= 0.3:
             found.append(Box(int(x), int(y), int(w), int(h)))
     return found
@@ -76,6 +80,7 @@ def _rows(blobs: list[Blob]) -> list[list[Blob]]:
         if used[i]:
             continue
         row = [first]
+        members = [i]
         last = first
         for j in range(i + 1, len(blobs)):
             b = blobs[j]
@@ -90,10 +95,11 @@ def _rows(blobs: list[Blob]) -> list[list[Blob]]:
             if abs(b.cy - last.cy) > 0.25 * first.height:
                 continue
             row.append(b)
+            members.append(j)
             last = b
         if len(row) >= 3:
-            for b in row:
-                used[blobs.index(b)] = True
+            for j in members:
+                used[j] = True
             rows.append(row)
     return rows
 
@@ -112,8 +118,9 @@ def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
     for block in (15, 31):
         for polarity in (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY):
             binary = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, polarity, block, 7)
-            eroded = cv2.erode(binary, np.ones((2, 2), np.uint8))
-            blobs = _blobs(binary, min_h, max_h)
+            components = _components(binary)
+            eroded = _components(cv2.erode(binary, np.ones((2, 2), np.uint8)))
+            blobs = _blobs(components, min_h, max_h)
             for row in _rows(blobs) + _rows(_blobs(eroded, min_h, max_h)):
                 x0 = min(b.x for b in row)
                 y0 = min(b.y for b in row)
@@ -124,7 +131,7 @@ def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
                 n = len(row)
                 score = min(n, 8) * even - 0.5 * max(0, n - 8)
                 lines.append(Line(_unscale(Box(x0, y0, x1 - x0, y1 - y0), scale), n, score))
-            for region in _plate_regions(binary, min_h, max_h):
+            for region in _plate_regions(components, min_h, max_h):
                 # The number fills roughly the middle band of a plate; a weak candidate.
                 band = Box(region.x, region.y + region.height // 5, region.width, region.height * 13 // 20)
                 inside = sum(1 for b in blobs if _contains(band, b) and b.height >= 0.3 * band.height)
