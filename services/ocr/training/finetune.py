@@ -34,6 +34,7 @@ from torch.utils.data import DataLoader, IterableDataset
 
 from services.ocr.recognizer import (
     PLATE_ALPHABET,
+    batch_log_probs,
     build_model,
     encode_label,
     greedy_decode,
@@ -42,17 +43,12 @@ from services.ocr.recognizer import (
     output_length,
     resize_line,
     restricted_log_probs,
+    stock_english_g2,
 )
 from services.ocr.training.split import is_train_file
-from services.ocr.training.synth import random_plate_text, render_plate_line
+from services.ocr.training.synth import jpeg_round_trip, random_plate_text, render_plate_line
 
 Sample = tuple[np.ndarray, str]  # (resized uint8 line, label)
-
-
-def english_g2_path() -> str:
-    import easyocr_en_models
-
-    return os.path.join(str(easyocr_en_models.model_dir()), "english_g2.pth")
 
 
 # ---------------------------------------------------------------- real plate crops
@@ -103,10 +99,7 @@ def augment_real(img: np.ndarray, rng: random.Random) -> np.ndarray:
         crop += rng.uniform(1, 8) * np.random.default_rng(rng.getrandbits(32)).standard_normal(crop.shape)
     out: np.ndarray = np.clip(crop, 0, 255).astype(np.uint8)
     if rng.random() < 0.3:
-        ok, buf = cv2.imencode(".jpg", out, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(30, 90)])
-        decoded = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if ok else None
-        if decoded is not None:
-            out = decoded
+        out = jpeg_round_trip(out, rng.randint(30, 90))
     return out
 
 
@@ -179,22 +172,18 @@ def evaluate(model: torch.nn.Module, samples: list[Sample], batch_size: int = 64
     """Exact-match accuracy of greedy decoding over already-resized lines."""
     was_training = model.training
     model.eval()
-    order = sorted(range(len(samples)), key=lambda i: samples[i][0].shape[1])
     correct, correct_o0 = 0, 0
     wrong: list[str] = []
-    for start in range(0, len(order), batch_size):
-        idx = order[start : start + batch_size]
-        batch = torch.from_numpy(normalise_batch([samples[i][0] for i in idx]))
-        logp = restricted_log_probs(model(batch, None)).numpy()
-        for row, i in enumerate(idx):
-            text, _ = greedy_decode(logp[row, : output_length(samples[i][0].shape[1])])
-            if text == samples[i][1]:
-                correct += 1
-            # Many states issue O and 0 as the same character; ground truth is not consistent about it.
-            if text.replace("O", "0") == samples[i][1].replace("O", "0"):
-                correct_o0 += 1
-            elif len(wrong) < 8:
-                wrong.append(f"{samples[i][1]}->{text}")
+    logps = batch_log_probs(model, [line for line, _ in samples], batch_size=batch_size)
+    for logp, (_, label) in zip(logps, samples):
+        text, _ = greedy_decode(logp)
+        if text == label:
+            correct += 1
+        # Many states issue O and 0 as the same character; ground truth is not consistent about it.
+        if text.replace("O", "0") == label.replace("O", "0"):
+            correct_o0 += 1
+        elif len(wrong) < 8:
+            wrong.append(f"{label}->{text}")
     model.train(was_training)
     n = max(1, len(samples))
     return {"accuracy": round(correct / n, 4), "correct": correct, "n": len(samples),
@@ -260,7 +249,7 @@ def main(argv: list[str] | None = None) -> None:
     def log(msg: str) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
-    init = args.init or Path(english_g2_path())
+    init = args.init or stock_english_g2()
     model = build_model()
     model.load_state_dict(load_state_dict(init))
 

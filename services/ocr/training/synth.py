@@ -502,14 +502,18 @@ def _degrade(img: np.ndarray, ch: float, rng: random.Random) -> np.ndarray:
         f = f + np.float32(rng.uniform(1, 12)) * noise
     small: np.ndarray = np.clip(f, 0, 255).astype(np.uint8)
     if rng.random() < 0.6:
-        ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, rng.randint(15, 90)])
-        decoded = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if ok else None
-        if decoded is not None:
-            small = decoded
+        small = jpeg_round_trip(small, rng.randint(15, 90))
     if rng.random() < 0.4:  # upscaled by an earlier stage (camera pipeline, detector resize)
         interp = rng.choice([cv2.INTER_LINEAR, cv2.INTER_CUBIC, cv2.INTER_NEAREST])
         small = cv2.resize(small, (w, h), interpolation=interp)
     return small
+
+
+def jpeg_round_trip(img: np.ndarray, quality: int) -> np.ndarray:
+    """`img` as it comes back from a JPEG of that quality (unchanged if encoding fails)."""
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    decoded = cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE) if ok else None
+    return decoded if decoded is not None else img
 
 
 def main(argv: list[str] | None = None) -> None:
