@@ -40,6 +40,18 @@ def test_a_photo_without_characters_has_no_rows() -> None:
     assert [line for line in find_lines(smooth) if line.blobs] == []
 
 
+def test_a_burnt_in_timestamp_is_not_a_candidate_row() -> None:
+    grey = grey_photo("CDK4217", 0, (1024, 768))
+    # What a surveillance camera writes into its frames: white digits on a black bar.
+    grey[:22, :] = 0
+    cv2.putText(grey, "2014-05-14 06:56:56", (4, 17), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 255, 2)
+    grey[-22:, -260:] = 0
+    cv2.putText(grey, "CAM 03 20140514", (770, 760), cv2.FONT_HERSHEY_SIMPLEX, 0.6, 255, 2)
+    lines = find_lines(grey)
+    assert all(0.05 * 768 < line.box.y + line.box.height and line.box.y < 0.95 * 768 for line in lines)
+    assert lines[0].blobs == len("CDK4217")
+
+
 def test_rows_are_ranked_and_capped() -> None:
     lines = find_lines(grey_photo("CDK4217", 0), max_lines=2)
     assert len(lines) <= 2

@@ -24,6 +24,7 @@ from services.ocr.recognizer import (
     normalise_batch,
     output_length,
     resize_line,
+    stretch_contrast,
 )
 
 
@@ -47,6 +48,17 @@ def test_greedy_decode_collapses_repeats_and_keeps_doubles_split_by_blank() -> N
     assert text == "AA77"
     assert conf == pytest.approx(0.9**4)
     assert greedy_decode(frames("-----")) == ("", 0.0)
+
+
+def test_grey_on_grey_line_is_stretched_to_black_on_white() -> None:
+    line = np.full((IMG_H, 100), 120, np.uint8)
+    line[20:44, 10:90:10] = 90  # dark strokes on a dull plate
+    out = stretch_contrast(line)
+    assert out.min() == 0 and out.max() == 255
+    assert np.all(out[20:44, 10:90:10] == 0) and out[0, 0] == 255
+    # A blank crop has nothing to stretch and comes back as it was.
+    flat = np.full((IMG_H, 50), 77, np.uint8)
+    assert np.array_equal(stretch_contrast(flat), flat)
 
 
 def test_resize_and_pad_follow_easyocr() -> None:

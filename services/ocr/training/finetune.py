@@ -90,7 +90,7 @@ def augment_real(img: np.ndarray, rng: random.Random) -> np.ndarray:
         m = cv2.getRotationMatrix2D((cw / 2, ch / 2), rng.uniform(-3, 3), 1.0)
         crop = cv2.warpAffine(crop, m, (cw, ch), borderMode=cv2.BORDER_REPLICATE)
     crop = crop * rng.uniform(0.6, 1.3) + rng.uniform(-40, 40)
-    if rng.random() < 0.5:  # shrink: real deployments see much smaller plates than this benchmark
+    if rng.random() < 0.7:  # shrink: street photos show plates at a quarter of this benchmark's size
         s = rng.uniform(0.12, 0.7)
         crop = cv2.resize(crop, (max(8, int(cw * s)), max(8, int(ch * s))), interpolation=cv2.INTER_AREA)
     if rng.random() < 0.3:
@@ -100,6 +100,17 @@ def augment_real(img: np.ndarray, rng: random.Random) -> np.ndarray:
     out: np.ndarray = np.clip(crop, 0, 255).astype(np.uint8)
     if rng.random() < 0.3:
         out = jpeg_round_trip(out, rng.randint(30, 90))
+    return out
+
+
+def shrunk_validation(full: list[Sample], scale: float = 0.25, quality: int = 75) -> list[Sample]:
+    """The validation crops at the size a plate has in a street photo (~80 px wide), JPEG-compressed."""
+    out = []
+    for img, label in full:
+        band = middle_band(img)
+        h, w = band.shape
+        small = cv2.resize(band, (max(8, int(w * scale)), max(8, int(h * scale))), interpolation=cv2.INTER_AREA)
+        out.append((resize_line(jpeg_round_trip(small, quality)), label))
     return out
 
 
@@ -255,9 +266,11 @@ def main(argv: list[str] | None = None) -> None:
 
     real_train: list[Sample] = []
     real_val: list[Sample] = []
+    real_small: list[Sample] = []
     if args.real_dir:
         real_train, full_val = load_real(args.real_dir)
         real_val = [(resize_line(middle_band(img)), label) for img, label in full_val]
+        real_small = shrunk_validation(full_val)
     log(f"real split: train={len(real_train)} val={len(real_val)} (crc32(name) % 10 < 6 -> train)")
     synth_val = synthetic_validation(args.synth_val, seed=12345)
 
@@ -267,17 +280,27 @@ def main(argv: list[str] | None = None) -> None:
         "seed": args.seed,
         "split": {"real_train": len(real_train), "real_val": len(real_val), "synthetic_val": len(synth_val),
                   "rule": "zlib.crc32(file_name) % 10 < 6 -> train"},
-        "preprocessing": "grey, resize to height 64 (width <= 320), (x/255-0.5)/0.5, right-pad last column",
+        "preprocessing": "grey, resize to height 64 (width <= 320), 2-98 percentile contrast stretch, "
+                         "(x/255-0.5)/0.5, right-pad last column",
         "alphabet": PLATE_ALPHABET,
         "validation": {},
         "history": [],
         "torch": torch.__version__,
     }
-    baseline = {"synthetic": evaluate(model, synth_val)}
-    if real_val:
-        baseline["real"] = evaluate(model, real_val)
-    meta["validation"]["baseline_english_g2"] = baseline
-    log("baseline english_g2: " + _fmt(baseline))
+    init_meta = Path(init).with_suffix(".json")
+    if args.init and init_meta.exists():  # a second stage: keep the record of the first
+        meta["init_record"] = json.loads(init_meta.read_text())
+
+    def validate() -> dict[str, Any]:
+        figures = {"synthetic": evaluate(model, synth_val)}
+        if real_val:
+            figures["real"] = evaluate(model, real_val)
+            figures["real_small"] = evaluate(model, real_small)
+        return figures
+
+    baseline = validate()
+    meta["validation"]["baseline"] = baseline
+    log(f"baseline ({init.name}): " + _fmt(baseline))
 
     freeze_early_convs(model, args.freeze_convs)
     model.train()
@@ -303,9 +326,7 @@ def main(argv: list[str] | None = None) -> None:
 
     def checkpoint(it: int, final: bool = False, evaluate_now: bool = False) -> None:
         if evaluate_now:
-            figures = {"synthetic": evaluate(model, synth_val)}
-            if real_val:
-                figures["real"] = evaluate(model, real_val)
+            figures = validate()
             meta["history"].append({"iteration": it, **figures})
             meta["validation"]["latest"] = {"iteration": it, **figures}
             log(f"validation @ {it}: " + _fmt(figures))
