@@ -62,11 +62,11 @@ class WordReader:
     """
 
     def __init__(self, weights: str, device: str = "cpu") -> None:
-        from services.ocr.recognizer import build_model, load_state_dict
+        from services.ocr.recognizer import build_model, for_inference, load_state_dict
 
         model = build_model()
         model.load_state_dict(load_state_dict(weights))
-        self._model = model.eval().to(device)
+        self._model = for_inference(model, device)
         self._device = device
 
     def read(self, crops: list[np.ndarray]) -> list[str]:

@@ -56,9 +56,11 @@ def test_grey_on_grey_line_is_stretched_to_black_on_white() -> None:
     out = stretch_contrast(line)
     assert out.min() == 0 and out.max() == 255
     assert np.all(out[20:44, 10:90:10] == 0) and out[0, 0] == 255
-    # A blank crop has nothing to stretch and comes back as it was.
+    # A blank or barely textured crop has no strokes to bring out; noise is not amplified.
     flat = np.full((IMG_H, 50), 77, np.uint8)
     assert np.array_equal(stretch_contrast(flat), flat)
+    noise = (120 + np.random.default_rng(0).integers(0, 8, (IMG_H, 50))).astype(np.uint8)
+    assert np.array_equal(stretch_contrast(noise), noise)
 
 
 def test_resize_and_pad_follow_easyocr() -> None:
