@@ -162,7 +162,11 @@ def _prefer_tallest(lines: list[Line]) -> list[Line]:
         for other in lines:
             b = other.box
             overlap = min(a.x + a.width, b.x + b.width) - max(a.x, b.x)
-            near = abs((a.y + a.height / 2) - (b.y + b.height / 2)) < 2.5 * max(a.height, b.height)
+            # Within a plate, the state name and slogan sit less than the number's height
+            # away from it. Lettering on the car or grille slats further up are taller rows
+            # too, but not this row's plate.
+            gap = max(b.y - (a.y + a.height), a.y - (b.y + b.height), 0)
+            near = gap < max(a.height, b.height)
             if other.blobs >= 3 and near and overlap > 0.3 * min(a.width, b.width):
                 tallest = max(tallest, b.height)
         out.append(Line(a, line.blobs, line.score * (a.height / tallest) ** 2))

@@ -52,6 +52,16 @@ def test_a_burnt_in_timestamp_is_not_a_candidate_row() -> None:
     assert lines[0].blobs == len("CDK4217")
 
 
+def test_big_lettering_above_the_plate_does_not_demote_its_number() -> None:
+    grey = grey_photo("CDK4217", 0)
+    # A maker's name across the tailgate: a row of letters three times taller than the
+    # plate's characters, well above the plate.
+    cv2.putText(grey, "RAM", (200, 150), cv2.FONT_HERSHEY_SIMPLEX, 5.5, 20, 14)
+    best = find_lines(grey)[0]
+    assert best.blobs == len("CDK4217")
+    assert best.box.y > 250
+
+
 def test_rows_are_ranked_and_capped() -> None:
     lines = find_lines(grey_photo("CDK4217", 0), max_lines=2)
     assert len(lines) <= 2
