@@ -104,6 +104,25 @@ def _rows(blobs: list[Blob]) -> list[list[Blob]]:
     return rows
 
 
+def _split_long(row: list[Blob]) -> list[list[Blob]]:
+    """A row too long for a plate number, cut at its widest gaps: the number plus a dealer's
+    letters on the frame, or the next car's plate, chained into one row. Pieces of 4 to 8
+    blobs whose inner gaps are all narrower than the cuts are kept as rows of their own."""
+    if len(row) <= 8:
+        return []
+    gaps = [row[i + 1].x - (row[i].x + row[i].width) for i in range(len(row) - 1)]
+    # Candidate cuts: the three widest gaps, plus the row's own two ends (no gap to respect).
+    edges = [-1] + sorted(sorted(range(len(gaps)), key=lambda i: gaps[i])[-3:]) + [len(row) - 1]
+    pieces = []
+    for i, left in enumerate(edges):
+        for right in edges[i + 1:]:
+            inner = gaps[left + 1:right]
+            cuts = [gaps[c] for c in (left, right) if 0 <= c < len(gaps)]
+            if 4 <= right - left <= 8 and max(inner, default=0) < min(cuts):
+                pieces.append(row[left + 1:right + 1])
+    return pieces
+
+
 def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
     """Candidate number lines in a greyscale photo, best first."""
     height, width = grey.shape
@@ -121,7 +140,8 @@ def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
             components = _components(binary)
             eroded = _components(cv2.erode(binary, np.ones((2, 2), np.uint8)))
             blobs = _blobs(components, min_h, max_h)
-            for row in _rows(blobs) + _rows(_blobs(eroded, min_h, max_h)):
+            rows = _rows(blobs) + _rows(_blobs(eroded, min_h, max_h))
+            for row in rows + [piece for row in rows for piece in _split_long(row)]:
                 x0 = min(b.x for b in row)
                 y0 = min(b.y for b in row)
                 x1 = max(b.x + b.width for b in row)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cardak.samples.render import render_plate_photo
-from services.ocr.localise import find_lines
+from services.ocr.localise import Blob, _split_long, find_lines
 from services.ocr.region import guess_state
 
 
@@ -60,6 +60,23 @@ def test_big_lettering_above_the_plate_does_not_demote_its_number() -> None:
     best = find_lines(grey)[0]
     assert best.blobs == len("CDK4217")
     assert best.box.y > 250
+
+
+def xs(pieces: list[list[Blob]]) -> list[list[int]]:
+    return [[b.x for b in piece] for piece in pieces]
+
+
+def test_a_row_too_long_for_a_plate_is_cut_at_its_widest_gaps() -> None:
+    def row(*lefts: int) -> list[Blob]:
+        return [Blob(x, 0, 12, 20) for x in lefts]
+
+    # A dealer's letter on the frame, 7 plate characters, the next car's "77".
+    assert xs(_split_long(row(0, 60, 80, 100, 120, 140, 160, 180, 230, 250))) == [[60, 80, 100, 120, 140, 160, 180]]
+    # Two groups: each side is a candidate.
+    assert xs(_split_long(row(0, 20, 40, 60, 120, 140, 160, 180, 200))) == [[0, 20, 40, 60], [120, 140, 160, 180, 200]]
+    # Evenly spaced (a slogan): no gap stands out, nothing to cut; short rows are left alone.
+    assert _split_long(row(*range(0, 180, 20))) == []
+    assert _split_long(row(0, 60, 80, 100)) == []
 
 
 def test_rows_are_ranked_and_capped() -> None:
