@@ -8,8 +8,8 @@ Reads both ground-truth formats of the OpenALPR benchmark folders: `NAME.txt` be
 `NAME.jpg` (`file<TAB>x<TAB>y<TAB>w<TAB>h<TAB>PLATE`), or one `groundtruth.csv`
 (`file,state,PLATE`). Runs the OCR service's engine in-process (the same PlateReader the
 worker and OcrService.Recognize use), one image at a time, and prints accuracy (top-1, top-5,
-per character; the state guess on plate crops), time per image (median, p95, and the split by
-stage) and peak memory. Misses go to a CSV (`--misses`, default bench-out/ocr-misses-<folder>.csv).
+top-1 counting O and 0 as one, per character; the state guess on plate crops), time per
+image (median, p95, and the split by stage) and peak memory. Misses go to a CSV (`--misses`, default bench-out/ocr-misses-<folder>.csv).
 The engine's settings come from the environment as in the service (CARDAK_MAX_LINES, ...).
 """
 
@@ -98,7 +98,7 @@ def main() -> None:
     reader = PlateReader(OcrSettings())
     load_s = time.perf_counter() - load_started
     labelled = any(item.plate for item in items)
-    top1 = top5 = 0
+    top1 = top5 = top1_o0 = 0
     states_labelled = states_guessed = states_right = 0
     chars: list[float] = []
     seconds: list[float] = []
@@ -117,6 +117,8 @@ def main() -> None:
             read = best.text if best else ""
             candidates = [c for c, _ in best.candidates[:5]] if best else []
             top1 += read == item.plate
+            # The ground truth spells the same glyph O on some plates and 0 on others.
+            top1_o0 += read.replace("O", "0") == item.plate.replace("O", "0")
             top5 += item.plate in candidates or read == item.plate
             chars.append(char_accuracy(read, item.plate))
             if item.region:
@@ -138,6 +140,7 @@ def main() -> None:
         "n": n,
         "top1": round(top1 / n, 4) if labelled else None,
         "top5": round(top5 / n, 4) if labelled else None,
+        "top1_o_eq_0": round(top1_o0 / n, 4) if labelled else None,
         "char_accuracy": round(statistics.fmean(chars), 4) if labelled else None,
         "median_s": round(statistics.median(seconds), 3),
         "p95_s": round(percentile(seconds, 95), 3),
@@ -160,7 +163,8 @@ def main() -> None:
     if labelled:
         print_table(
             f"OCR on {args.dataset.name} ({n} images, {reader.device})",
-            {"accuracy": {"top-1": summary["top1"], "top-5": summary["top5"], "per char": summary["char_accuracy"]}},
+            {"accuracy": {"top-1": summary["top1"], "top-5": summary["top5"], "top-1, O=0": summary["top1_o_eq_0"],
+                          "per char": summary["char_accuracy"]}},
         )
     else:
         print(f"{args.dataset.name}: {n} unlabelled images, timing only")
