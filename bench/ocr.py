@@ -9,7 +9,8 @@ Reads both ground-truth formats of the OpenALPR benchmark folders: `NAME.txt` be
 (`file,state,PLATE`). Runs the OCR service's engine in-process (the same PlateReader the
 worker and OcrService.Recognize use), one image at a time, and prints accuracy (top-1, top-5,
 top-1 counting O and 0 as one, per character; the state guess on plate crops), time per
-image (median, p95, and the split by stage) and peak memory. Misses go to a CSV (`--misses`, default bench-out/ocr-misses-<folder>.csv).
+image (median, p95, and the split by stage) and peak memory. Misses go to a CSV (`--misses`,
+default bench-out/ocr-misses-<folder>.csv).
 The engine's settings come from the environment as in the service (CARDAK_MAX_LINES, ...).
 """
 
@@ -33,6 +34,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench._common import percentile, print_table  # noqa: E402
 from services.common.plates import normalise_plate  # noqa: E402
+from services.ocr.formats import same_but_o_and_zero  # noqa: E402
 from services.ocr.training.split import is_train_file  # noqa: E402
 
 
@@ -117,8 +119,7 @@ def main() -> None:
             read = best.text if best else ""
             candidates = [c for c, _ in best.candidates[:5]] if best else []
             top1 += read == item.plate
-            # The ground truth spells the same glyph O on some plates and 0 on others.
-            top1_o0 += read.replace("O", "0") == item.plate.replace("O", "0")
+            top1_o0 += same_but_o_and_zero(read, item.plate)
             top5 += item.plate in candidates or read == item.plate
             chars.append(char_accuracy(read, item.plate))
             if item.region:

@@ -26,6 +26,12 @@ CONFUSABLE = {
 }
 
 
+def same_but_o_and_zero(read: str, truth: str) -> bool:
+    """Equal when O and 0 count as one character: many states print them as the same glyph,
+    and labelled data (the OpenALPR benchmarks included) spells it both ways."""
+    return read.replace("O", "0") == truth.replace("O", "0")
+
+
 def shape(text: str) -> str:
     return "".join("D" if c.isdigit() else "L" for c in text)
 

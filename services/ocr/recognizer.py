@@ -166,7 +166,6 @@ class PlateRecognizer:
 
         model = build_model()
         model.load_state_dict(load_state_dict(weights))
-        model.eval()
         if quantize and device == "cpu":
             model = torch.quantization.quantize_dynamic(model, {torch.nn.LSTM, torch.nn.Linear}, dtype=torch.qint8)
         self.model = for_inference(model, device)

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, IterableDataset
 
+from services.ocr.formats import same_but_o_and_zero
 from services.ocr.recognizer import (
     PLATE_ALPHABET,
     batch_log_probs,
@@ -91,8 +92,7 @@ def augment_real(img: np.ndarray, rng: random.Random) -> np.ndarray:
         crop = cv2.warpAffine(crop, m, (cw, ch), borderMode=cv2.BORDER_REPLICATE)
     crop = crop * rng.uniform(0.6, 1.3) + rng.uniform(-40, 40)
     if rng.random() < 0.7:  # shrink: street photos show plates at a quarter of this benchmark's size
-        s = rng.uniform(0.12, 0.7)
-        crop = cv2.resize(crop, (max(8, int(cw * s)), max(8, int(ch * s))), interpolation=cv2.INTER_AREA)
+        crop = shrink(crop, rng.uniform(0.12, 0.7))
     if rng.random() < 0.3:
         crop = cv2.GaussianBlur(crop, (0, 0), rng.uniform(0.3, 1.2))
     if rng.random() < 0.4:
@@ -103,14 +103,18 @@ def augment_real(img: np.ndarray, rng: random.Random) -> np.ndarray:
     return out
 
 
+def shrink(img: np.ndarray, scale: float) -> np.ndarray:
+    """`img` at `scale` of its size (8 px at least each way), area-averaged like a distant camera."""
+    h, w = img.shape[:2]
+    return cv2.resize(img, (max(8, int(w * scale)), max(8, int(h * scale))), interpolation=cv2.INTER_AREA)
+
+
 def shrunk_validation(full: list[Sample], scale: float = 0.25, quality: int = 75) -> list[Sample]:
     """The validation crops at the size a plate has in a street photo (~80 px wide), JPEG-compressed."""
     out = []
     for img, label in full:
         band = middle_band(img)
-        h, w = band.shape
-        small = cv2.resize(band, (max(8, int(w * scale)), max(8, int(h * scale))), interpolation=cv2.INTER_AREA)
-        out.append((resize_line(jpeg_round_trip(small, quality)), label))
+        out.append((resize_line(jpeg_round_trip(shrink(band, scale), quality)), label))
     return out
 
 
@@ -190,8 +194,7 @@ def evaluate(model: torch.nn.Module, samples: list[Sample], batch_size: int = 64
         text, _ = greedy_decode(logp)
         if text == label:
             correct += 1
-        # Many states issue O and 0 as the same character; ground truth is not consistent about it.
-        if text.replace("O", "0") == label.replace("O", "0"):
+        if same_but_o_and_zero(text, label):
             correct_o0 += 1
         elif len(wrong) < 8:
             wrong.append(f"{label}->{text}")
@@ -287,7 +290,7 @@ def main(argv: list[str] | None = None) -> None:
         "history": [],
         "torch": torch.__version__,
     }
-    init_meta = Path(init).with_suffix(".json")
+    init_meta = init.with_suffix(".json")
     if args.init and init_meta.exists():  # a second stage: keep the record of the first
         meta["init_record"] = json.loads(init_meta.read_text())
 
