@@ -27,6 +27,9 @@ class MeshSettings(BaseSettings):
     namespace: str = Field("cardak", description="Prefix of every Redis key and queue")
     ocr_queue: str = Field("ocr", description="Queue from ingest to the OCR workers")
     enrich_queue: str = Field("enrich", description="Queue from OCR to the enrich workers")
+    enrich_max_attempts: int = Field(
+        8, description="Enrichment tries per sighting; the last one stores what is known without the remote providers"
+    )
     blob_ttl_seconds: int = Field(24 * 3600, description="How long a submitted image is kept in Redis")
     max_image_bytes: int = Field(10 * 1024 * 1024, description="Largest image accepted")
     max_image_pixels: int = Field(50_000_000, description="Largest width x height accepted")

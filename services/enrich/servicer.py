@@ -1,4 +1,5 @@
-"""EnrichService over gRPC; a bad plate or VIN raises InvalidRequest (INVALID_ARGUMENT)."""
+"""EnrichService over gRPC. A bad plate or VIN raises InvalidRequest (INVALID_ARGUMENT); a provider
+that cannot answer, ProviderUnavailable (UNAVAILABLE) or BudgetExhausted (RESOURCE_EXHAUSTED)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ class EnrichServicer(enrich_pb2_grpc.EnrichServiceServicer):
         self._enricher = enricher
 
     def Enrich(self, request: enrich_pb2.PlateQuery, context: grpc.ServicerContext) -> common_pb2.VehicleProfile:
-        return self._enricher.enrich(request.plate, request.region)
+        return self._enricher.enrich(request.plate, request.region, requester=f"grpc {context.peer()}")
 
     def DecodeVin(self, request: enrich_pb2.VinQuery, context: grpc.ServicerContext) -> common_pb2.VehicleProfile:
         return self._enricher.decode_vin(request.vin)

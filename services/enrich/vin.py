@@ -26,7 +26,7 @@ _YEAR_CODES = "ABCDEFGHJKLMNPRSTVWXY123456789"
 # World manufacturer identifiers of common makes on North American roads (first 3 characters).
 _WMI = {
     "1FA": "FORD", "1FD": "FORD", "1FM": "FORD", "1FT": "FORD", "2FA": "FORD", "3FA": "FORD",
-    "1G1": "CHEVROLET", "1GC": "CHEVROLET", "2G1": "CHEVROLET", "3GN": "CHEVROLET",
+    "1G1": "CHEVROLET", "1GC": "CHEVROLET", "1GN": "CHEVROLET", "2G1": "CHEVROLET", "3GN": "CHEVROLET",
     "1GT": "GMC", "1GK": "GMC", "1G6": "CADILLAC", "1GY": "CADILLAC", "2GT": "GMC",
     "1C3": "CHRYSLER", "2C3": "CHRYSLER", "1C4": "JEEP", "1J4": "JEEP", "1D7": "DODGE", "2D3": "DODGE", "1C6": "RAM",
     "1HG": "HONDA", "2HG": "HONDA", "19X": "HONDA", "5FN": "HONDA", "JHM": "HONDA", "5J6": "HONDA",

@@ -19,4 +19,3 @@ class OcrSettings(MeshSettings):
     canvas_size: int = Field(960, description="Longest side the fallback text detector works at")
     concurrency: int = Field(1, description="Images read at once by the queue worker")
     lease_seconds: float = Field(60.0, description="Lease on a queued image; renewed while reading")
-    enrich_max_attempts: int = Field(8, description="Enrichment tries per sighting before dead-lettering")

@@ -162,3 +162,28 @@ def test_decode_offline_unknown_wmi_leaves_make_empty() -> None:
 def test_decode_offline_rejects_an_invalid_vin() -> None:
     with pytest.raises(InvalidRequest, match="check digit"):
         decode_offline(_with(HONDA_ACCORD_2003, 9, "7"))
+
+
+# Public VINs with known answers (manufacturers' and NHTSA's documentation, recall notices and
+# decoder examples): the check digit holds, and the year follows position 10 with the position-7
+# rule (a letter there: the 2010-2039 cycle; a digit: 1980-2009).
+REAL_VINS = [
+    ("1HGCM82633A004352", "HONDA", 2003),      # Honda Accord
+    ("JH4KA7561PC008269", "ACURA", 1993),      # Acura Legend
+    ("1FTFW1CT5DFC10312", "FORD", 2013),       # Ford F-150 (position 7 'C': 2010 cycle)
+    ("1FAFP40634F172825", "FORD", 2004),       # Ford Mustang (position 7 '6': 1980 cycle)
+    ("5YJSA1E14FF087599", "TESLA", 2015),      # Tesla Model S
+    ("1G1JC5444R7252367", "CHEVROLET", 1994),  # Chevrolet Cavalier
+    ("1GNEK13ZX3R298984", "CHEVROLET", 2003),  # Chevrolet Tahoe, check digit X
+    ("1C4RJFAG0FC625797", "JEEP", 2015),       # Jeep Grand Cherokee, check digit 0
+    ("WP0AA2A79BL017244", "PORSCHE", 2011),    # Porsche, a European WMI
+    ("1M8GDM9AXKP042788", "", 1989),           # the textbook check-digit example (coach maker)
+]
+
+
+@pytest.mark.parametrize(("vin", "make", "year"), REAL_VINS)
+def test_real_vins_decode_offline(vin: str, make: str, year: int) -> None:
+    assert check_digit(vin) == vin[8]
+    profile = decode_offline(vin.lower())
+    assert (profile.vin, profile.make, profile.model_year) == (vin, make, year)
+    assert profile.status == common_pb2.PROFILE_STATUS_PARTIAL
