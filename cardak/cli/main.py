@@ -53,7 +53,41 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--since", help="captured at or after this ISO time (UTC unless a zone is given)")
     search.add_argument("--until", help="captured before this ISO time")
     search.add_argument("--limit", type=int, default=50, help="most rows to show (default: 50)")
+    search.add_argument(
+        "--match", choices=("exact", "prefix", "fuzzy"), default="exact",
+        help="how --plate matches: exact, prefix, or fuzzy (look-alike characters such as O/0, S/5, B/8 count as one)",
+    )
     search.set_defaults(run=_search)
+
+    watch = commands.add_parser("watch", help="print sightings and watch-list alerts live as they happen")
+    watch.add_argument("--plate", default="", help="only this plate")
+    watch.add_argument("--camera", default="", help="only this camera")
+    watch.add_argument("--alerts", action="store_true", help="only watch-list alerts")
+    watch.set_defaults(run=_watch)
+
+    watchlist = commands.add_parser("watchlist", help="plates to raise alerts for: add, remove, list")
+    watchlist_commands = watchlist.add_subparsers(dest="watchlist_command", required=True, metavar="COMMAND")
+    add = watchlist_commands.add_parser("add", help="watch for a plate")
+    add.add_argument("plate")
+    add.add_argument("--label", default="", help="shown with every alert, e.g. 'stolen 2026-11-20'")
+    add.add_argument("--fuzzy", action="store_true", help="also match reads with look-alike characters (O/0, S/5, ...)")
+    remove = watchlist_commands.add_parser("remove", help="stop watching (by entry id, see `list`)")
+    remove.add_argument("watch_id", type=int)
+    watchlist_commands.add_parser("list", help="the watch list as a table")
+    watchlist.set_defaults(run=_watchlist)
+
+    store = commands.add_parser("store", help="store maintenance")
+    store_commands = store.add_subparsers(dest="store_command", required=True, metavar="COMMAND")
+    prune = store_commands.add_parser("prune", help="drop old images and delete old sightings (retention)")
+    prune.add_argument("--image-days", type=float, help="default: CARDAK_IMAGE_RETENTION_DAYS (30); 0 keeps images")
+    prune.add_argument("--sighting-days", type=float, help="default: CARDAK_SIGHTING_RETENTION_DAYS (365); 0 keeps them")
+    prune.set_defaults(run=_prune)
+
+    db = commands.add_parser("db", help="the store's database schema: upgrade, downgrade, current")
+    db.add_argument("action", choices=("upgrade", "downgrade", "current"))
+    db.add_argument("revision", nargs="?", help="target revision (upgrade: default head; downgrade: required, 'base' for none)")
+    db.add_argument("--database-url", help="default: DATABASE_URL, else the embedded SQLite file")
+    db.set_defaults(run=_db)
 
     queue = commands.add_parser("queue", help="the mesh's queues: depths, totals, dead letters")
     queue_commands = queue.add_subparsers(dest="queue_command", required=True, metavar="COMMAND")
@@ -147,7 +181,39 @@ def _search(args: argparse.Namespace, console: Console) -> int:
     except ValueError as exc:
         console.print(f"[red]error:[/] {exc}; use ISO 8601, e.g. 2026-11-25T08:00")
         return 2
-    return search(plate=args.plate, camera_id=args.camera, since=since, until=until, limit=args.limit, console=console)
+    if args.match != "exact" and not args.plate:
+        console.print(f"[red]error:[/] --match {args.match} needs --plate")
+        return 2
+    return search(
+        plate=args.plate, camera_id=args.camera, since=since, until=until, limit=args.limit, match=args.match, console=console
+    )
+
+
+def _watch(args: argparse.Namespace, console: Console) -> int:
+    from cardak.cli.watch import watch
+
+    return watch(camera_id=args.camera, plate=args.plate, alerts_only=args.alerts, console=console)
+
+
+def _watchlist(args: argparse.Namespace, console: Console) -> int:
+    from cardak.cli.watch import watchlist
+
+    return watchlist(
+        args.watchlist_command, plate=getattr(args, "plate", ""), match="fuzzy" if getattr(args, "fuzzy", False) else "exact",
+        label=getattr(args, "label", ""), watch_id=getattr(args, "watch_id", 0), console=console,
+    )
+
+
+def _prune(args: argparse.Namespace, console: Console) -> int:
+    from cardak.cli.store import prune_command
+
+    return prune_command(image_days=args.image_days, sighting_days=args.sighting_days, console=console)
+
+
+def _db(args: argparse.Namespace, console: Console) -> int:
+    from cardak.cli import db
+
+    return db.run(args.action, db.database_url(args.database_url), args.revision, console)
 
 
 def _queue_stats(args: argparse.Namespace, console: Console) -> int:

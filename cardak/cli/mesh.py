@@ -57,6 +57,12 @@ class Mesh:
             progress("starting embedded Redis")
             self.env["REDIS_URL"] = self._start_embedded_redis()
         self.env.setdefault("DATABASE_URL", f"sqlite:///{self.home / 'cardak.db'}")
+        if "store" in self.services:
+            # The embedded mesh migrates its own database; a deployment runs `cardak db upgrade`.
+            from services.store.schema import upgrade
+
+            progress("migrating the database")
+            upgrade(self.env["DATABASE_URL"])
         for name in self.services:
             progress(f"starting {name} on {self.addrs[name]}")
             log = open(self.log_dir / f"{name}.log", "ab")

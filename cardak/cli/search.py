@@ -18,11 +18,18 @@ def parse_time(text: str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
+MATCHES = {"exact": store_pb2.PLATE_MATCH_UNSPECIFIED, "prefix": store_pb2.PLATE_MATCH_PREFIX,
+           "fuzzy": store_pb2.PLATE_MATCH_FUZZY}
+
+
 def search(
-    *, plate: str, camera_id: str, since: datetime | None, until: datetime | None, limit: int, console: Console
+    *, plate: str, camera_id: str, since: datetime | None, until: datetime | None, limit: int, console: Console,
+    match: str = "exact",
 ) -> int:
     clients = Clients.connect()
-    request = store_pb2.SearchSightingsRequest(plate=plate, camera_id=camera_id, page_size=min(limit, 500))
+    request = store_pb2.SearchSightingsRequest(
+        plate=plate, camera_id=camera_id, page_size=min(limit, 500), plate_match=MATCHES[match]
+    )
     if since:
         request.captured_after.FromDatetime(since)
     if until:
@@ -39,7 +46,8 @@ def search(
         console.print(f"[red]error:[/] {describe_rpc_error(exc, clients.settings.store_addr)}")
         return 1
     found = found[:limit]
-    table = Table(title=f"{len(found)} sighting(s)" + (f" of {plate.upper()}" if plate else ""))
+    how = {"exact": "", "prefix": " starting with", "fuzzy": " like"}[match]
+    table = Table(title=f"{len(found)} sighting(s)" + (f" of{how} {plate.upper()}" if plate else ""))
     for column in ("captured (UTC)", "camera", "plate", "confidence", "vehicle", "sighting"):
         table.add_column(column)
     for s in found:

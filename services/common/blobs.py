@@ -27,3 +27,8 @@ class BlobStore:
     def get(self, key: str) -> bytes | None:
         """The bytes under `key`, or None once they have expired."""
         return cast("bytes | None", self._redis.get(key))  # the client does not decode
+
+    def delete(self, keys: list[str]) -> int:
+        """Drop these blobs now (retention) rather than at their TTL; how many there were."""
+        owned = [k for k in keys if k.startswith(self._prefix)]
+        return int(self._redis.delete(*owned)) if owned else 0

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 from cardak.v1 import store_pb2, store_pb2_grpc
 from services.common.logs import setup_logging
 from services.common.server import api, serve
-from services.store.db import ensure_schema, make_engine
+from services.store.db import make_engine
 from services.store.events import EventHub
+from services.store.schema import SchemaOutOfDate, require_head
 from services.store.repository import SightingRepository
 from services.store.servicer import StoreServicer
+from services.store.watchlist import WatchList
 from services.store.settings import StoreSettings
 
 
@@ -18,10 +21,17 @@ def main() -> None:
     settings = StoreSettings()
     setup_logging("store", settings.log_level)
     engine = make_engine(settings.database_url)
-    servicer = StoreServicer(SightingRepository(engine), EventHub(settings.watch_buffer))
+    servicer = StoreServicer(SightingRepository(engine), EventHub(settings.watch_buffer), WatchList(engine))
+
+    # Before the port is bound: an orchestrator sees the process exit with the reason.
+    try:
+        require_head(engine)
+    except SchemaOutOfDate as exc:
+        raise SystemExit(f"cardak store: {exc}") from None
+    except OperationalError as exc:
+        raise SystemExit(f"cardak store: cannot reach the database: {exc.orig}") from None
 
     def start_up() -> tuple[()]:
-        ensure_schema(engine)
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
         return ()

@@ -7,7 +7,6 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
-from services.store.models import Base
 
 
 def make_engine(url: str) -> Engine:
@@ -27,8 +26,3 @@ def make_engine(url: str) -> Engine:
         cursor.close()
 
     return engine
-
-
-def ensure_schema(engine: Engine) -> None:
-    """Create missing tables. (Schema migrations with Alembic replace this.)"""
-    Base.metadata.create_all(engine)

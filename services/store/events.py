@@ -19,9 +19,13 @@ class Subscription:
     camera_id: str
     plate: str
     events: queue.Queue[store_pb2.SightingEvent] = field(repr=False)
+    alerts_only: bool = False
     overflowed: bool = False
 
-    def wants(self, sighting: store_pb2.Sighting) -> bool:
+    def wants(self, event: store_pb2.SightingEvent) -> bool:
+        if self.alerts_only and event.type != store_pb2.SIGHTING_EVENT_TYPE_ALERT:
+            return False
+        sighting = event.sighting
         return (not self.camera_id or sighting.camera_id == self.camera_id) and (
             not self.plate or sighting.plate == self.plate
         )
@@ -33,8 +37,8 @@ class EventHub:
         self._lock = threading.Lock()
         self._subscriptions: set[Subscription] = set()
 
-    def subscribe(self, camera_id: str = "", plate: str = "") -> Subscription:
-        sub = Subscription(camera_id, normalise_plate(plate), queue.Queue(maxsize=self._buffer))
+    def subscribe(self, camera_id: str = "", plate: str = "", alerts_only: bool = False) -> Subscription:
+        sub = Subscription(camera_id, normalise_plate(plate), queue.Queue(maxsize=self._buffer), alerts_only)
         with self._lock:
             self._subscriptions.add(sub)
         return sub
@@ -47,7 +51,7 @@ class EventHub:
         with self._lock:
             subscribers = list(self._subscriptions)
         for sub in subscribers:
-            if not sub.wants(event.sighting):
+            if not sub.wants(event):
                 continue
             try:
                 sub.events.put_nowait(event)

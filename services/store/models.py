@@ -1,10 +1,15 @@
-"""The store's tables (SQLAlchemy 2.0). Only the store service touches them."""
+"""The store's tables (SQLAlchemy 2.0). Only the store service touches them.
+
+The schema itself is owned by the Alembic migrations in services/store/migrations/ (`cardak db
+upgrade`); these classes must describe the head revision, which tests/store/test_migrations.py
+checks on SQLite and PostgreSQL.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -33,14 +38,27 @@ class Vehicle(Base):
     attributes: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
 
 
+class Camera(Base):
+    """A camera as the store has seen it: ids are chosen by the cameras and edge nodes."""
+
+    __tablename__ = "cameras"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Sighting(Base):
-    """One image from one camera; `plate` is its best read, denormalised for search."""
+    """One image from one camera; `plate` is its best read and `plate_key` that read with
+    look-alike characters folded together (services/store/fuzzy.py), both denormalised for search.
+    Every index ends in (captured_at, id): the order of results and of the page cursor."""
 
     __tablename__ = "sightings"
     __table_args__ = (
-        Index("ix_sightings_plate_time", "plate", "captured_at"),
-        Index("ix_sightings_camera_time", "camera_id", "captured_at"),
-        Index("ix_sightings_time", "captured_at"),
+        Index("ix_sightings_plate_time", "plate", "captured_at", "id"),
+        Index("ix_sightings_plate_key_time", "plate_key", "captured_at", "id"),
+        Index("ix_sightings_camera_time", "camera_id", "captured_at", "id"),
+        Index("ix_sightings_time", "captured_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -48,7 +66,10 @@ class Sighting(Base):
     captured_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     status: Mapped[int] = mapped_column(Integer)
     plate: Mapped[str] = mapped_column(String(16), default="")
+    plate_key: Mapped[str] = mapped_column(String(16), default="")
     image_ref: Mapped[str] = mapped_column(String(128), default="")
+    # Set when retention dropped the image (image_ref is then empty); the reads stay.
+    image_dropped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -76,3 +97,38 @@ class PlateRead(Base):
     box_height: Mapped[int] = mapped_column(Integer, default=0)
     region: Mapped[str] = mapped_column(String(8), default="")
     raw_text: Mapped[str] = mapped_column(String(64), default="")
+
+
+class WatchEntry(Base):
+    """A plate on the watch list: `fuzzy` entries match any read with the same plate_key."""
+
+    __tablename__ = "watch_entries"
+    __table_args__ = (
+        UniqueConstraint("plate", "fuzzy"),
+        Index("ix_watch_entries_plate_key", "plate_key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plate: Mapped[str] = mapped_column(String(16))
+    plate_key: Mapped[str] = mapped_column(String(16))
+    fuzzy: Mapped[bool] = mapped_column(Boolean, default=False)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Alert(Base):
+    """A sighting that matched a watch entry; at most one per (sighting, entry), so a retried
+    read raises nothing twice."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("sighting_id", "watch_id"),
+        Index("ix_alerts_time", "raised_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sighting_id: Mapped[str] = mapped_column(ForeignKey("sightings.id", ondelete="CASCADE"))
+    watch_id: Mapped[int] = mapped_column(ForeignKey("watch_entries.id", ondelete="CASCADE"), index=True)
+    plate: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    raised_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

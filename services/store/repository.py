@@ -5,18 +5,20 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import TypeVar, cast
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from cardak.v1 import common_pb2, store_pb2
 from services.common.errors import InvalidRequest, NotFound
 from services.common.plates import normalise_plate
-from services.store.models import PlateRead, Sighting, Vehicle
+from services.store.fuzzy import plate_key
+from services.store.models import Camera, PlateRead, Sighting, Vehicle
+from services.store.watchlist import raise_alerts
 
 T = TypeVar("T")
 
@@ -24,10 +26,17 @@ MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
 
 
+# A camera's last_seen_at is rewritten at most this often: every read updating one hot row
+# would make concurrent writers for that camera queue on its lock.
+CAMERA_SEEN_RESOLUTION = timedelta(seconds=60)
+
+
 @dataclass(frozen=True)
 class Written:
     sighting: store_pb2.Sighting
     created: bool
+    alerts: list[store_pb2.Alert] = field(default_factory=list)
+    changed: bool = True  # False: a repeat of what is stored, nothing to tell watchers
 
 
 class SightingRepository:
@@ -47,6 +56,8 @@ class SightingRepository:
             row = session.get(Sighting, request.sighting_id)
             created = row is None
             if row is None:
+                if not request.camera_id:
+                    raise InvalidRequest("camera_id is required")
                 row = Sighting(
                     id=request.sighting_id,
                     camera_id=request.camera_id,
@@ -56,16 +67,21 @@ class SightingRepository:
                 )
                 session.add(row)
             elif row.plate == plate and _same_reads(row.reads, request.reads):
-                return Written(to_proto(row), created=False)
+                return Written(to_proto(row), created=False, changed=False)
             if row.plate != plate:
                 row.vehicle = None  # the vehicle belonged to the old plate
             row.plate = plate
-            row.image_ref = request.image_ref
+            row.plate_key = plate_key(plate)
+            if row.image_dropped_at is None:
+                row.image_ref = request.image_ref
             row.status = store_pb2.SIGHTING_STATUS_READ if plate else store_pb2.SIGHTING_STATUS_NO_PLATE
             row.updated_at = now
             row.reads = [_read_row(rank, r) for rank, r in enumerate(request.reads)]
             session.flush()
-            return Written(to_proto(row), created=created)
+            if created:
+                _saw_camera(session, request.camera_id, now)
+            alerts = raise_alerts(session, row)
+            return Written(to_proto(row), created=created, alerts=alerts)
 
     def attach_vehicle(self, sighting_id: str, profile: common_pb2.VehicleProfile) -> store_pb2.Sighting:
         return _retry_lost_insert(lambda: self._attach_vehicle(sighting_id, profile))
@@ -95,7 +111,7 @@ class SightingRepository:
             raise InvalidRequest(f"page_size must be between 1 and {MAX_PAGE_SIZE}, not {page_size}")
         query = select(Sighting)
         if request.plate:
-            query = query.where(Sighting.plate == normalise_plate(request.plate))
+            query = query.where(_plate_filter(request.plate, request.plate_match))
         if request.camera_id:
             query = query.where(Sighting.camera_id == request.camera_id)
         if request.HasField("captured_after"):
@@ -104,10 +120,9 @@ class SightingRepository:
             query = query.where(Sighting.captured_at < request.captured_before.ToDatetime(timezone.utc))
         if request.page_token:
             after_time, after_id = _decode_token(request.page_token)
-            # Keyset pagination: as fast on page 1,000 as on page 1.
-            query = query.where(
-                or_(Sighting.captured_at < after_time, and_(Sighting.captured_at == after_time, Sighting.id < after_id))
-            )
+            # Keyset pagination on the indexes' (captured_at, id) tail: as fast on page 1,000 as
+            # on page 1, and rows written meanwhile cause no gaps or repeats.
+            query = query.where(tuple_(Sighting.captured_at, Sighting.id) < tuple_(after_time, after_id))
         query = query.order_by(Sighting.captured_at.desc(), Sighting.id.desc()).limit(page_size + 1)
         with self._sessions() as session:
             rows = list(session.scalars(query))
@@ -116,6 +131,29 @@ class SightingRepository:
                 last = rows[page_size - 1]
                 response.next_page_token = _encode_token(_utc(last.captured_at), last.id)
             return response
+
+
+def _plate_filter(plate: str, match: int) -> Any:
+    normalised = normalise_plate(plate)
+    if not normalised:
+        raise InvalidRequest("plate has no letters or digits")
+    if match == store_pb2.PLATE_MATCH_FUZZY:
+        return Sighting.plate_key == plate_key(normalised)
+    if match == store_pb2.PLATE_MATCH_PREFIX:
+        # A range rather than LIKE: the plate index serves it on both PostgreSQL and SQLite.
+        upper = normalised[:-1] + chr(ord(normalised[-1]) + 1)
+        return (Sighting.plate >= normalised) & (Sighting.plate < upper)
+    if match != store_pb2.PLATE_MATCH_UNSPECIFIED:
+        raise InvalidRequest(f"unknown plate_match {match}")
+    return Sighting.plate == normalised
+
+
+def _saw_camera(session: Session, camera_id: str, now: datetime) -> None:
+    camera = session.get(Camera, camera_id)
+    if camera is None:
+        session.add(Camera(id=camera_id, first_seen_at=now, last_seen_at=now))
+    elif now - _utc(camera.last_seen_at) >= CAMERA_SEEN_RESOLUTION:
+        camera.last_seen_at = now
 
 
 def _retry_lost_insert(write: Callable[[], T]) -> T:

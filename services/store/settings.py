@@ -18,3 +18,5 @@ class StoreSettings(MeshSettings):
         description="SQLAlchemy URL: postgresql+psycopg2://... in production, a SQLite file by default",
     )
     watch_buffer: int = Field(1000, description="Events queued per watcher before a slow one is cut off")
+    image_retention_days: float = Field(30.0, description="`cardak store prune` drops images older than this; 0 keeps them")
+    sighting_retention_days: float = Field(365.0, description="`cardak store prune` deletes sightings older than this; 0 keeps them")

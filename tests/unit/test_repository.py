@@ -19,7 +19,8 @@ from sqlalchemy import Engine, event, func, insert, select
 
 from cardak.v1 import common_pb2, store_pb2
 from services.common.errors import InvalidRequest
-from services.store.db import ensure_schema, make_engine
+from services.store.db import make_engine
+from services.store.schema import upgrade
 from services.store.models import PlateRead as PlateReadRow
 from services.store.models import Sighting as SightingRow
 from services.store.models import Vehicle as VehicleRow
@@ -43,8 +44,8 @@ def _engines() -> Iterator[dict[str, Engine]]:
 def engine(request: pytest.FixtureRequest, database_urls: list[str], _engines: dict[str, Engine]) -> Engine:
     [url] = [url for url in database_urls if url.startswith(request.param)]
     if url not in _engines:
+        upgrade(url)
         _engines[url] = make_engine(url)
-        ensure_schema(_engines[url])
     return _engines[url]
 
 
