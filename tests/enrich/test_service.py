@@ -4,6 +4,7 @@ profiles to the store, through a provider outage that outlasts every retry."""
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -140,3 +141,14 @@ def test_outage_longer_than_every_retry_still_stores_a_profile_that_says_why(
     assert provider.count("/plates/") - before == 4  # the task came back once before giving up
     stats = sentinel.Client(connect(redis_url), namespace=NAMESPACE).stats("enrich")
     assert stats.dead == 0
+
+
+def test_grpcurl_calls_enrich_and_decode_vin(mesh: Mesh) -> None:
+    from tests.mesh.test_grpcurl import grpcurl
+
+    addr = mesh.addrs["enrich"]
+    profile = json.loads(grpcurl("-d", '{"plate": "7ABC-123", "region": "CA"}', addr, "cardak.v1.EnrichService/Enrich"))
+    assert (profile["make"], profile["model"], profile["model_year"]) == ("TESLA", "Model S", 2015)
+    assert profile["status"] == "PROFILE_STATUS_FOUND"
+    decoded = json.loads(grpcurl("-d", '{"vin": "jh4ka7561pc008269"}', addr, "cardak.v1.EnrichService/DecodeVin"))
+    assert (decoded["make"], decoded["model"], decoded["source"]) == ("ACURA", "Legend", "vpic")
