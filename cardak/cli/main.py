@@ -17,7 +17,7 @@ from cardak.cli.mesh import SERVICES, Mesh, MeshError, running_mesh_env
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    if args.command not in ("up", "demo", "serve"):
+    if args.command not in ("up", "demo", "serve", "health"):
         # Client commands find a mesh that `cardak up` runs here; explicit variables win.
         for name, value in running_mesh_env().items():
             os.environ.setdefault(name, value)
@@ -39,6 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run one service, configured from the environment")
     serve.add_argument("service", choices=SERVICES)
     serve.set_defaults(run=lambda a, _c: runpy.run_module(f"services.{a.service}", run_name="__main__"))
+
+    health = commands.add_parser("health", help="exit 0 when a service reports SERVING (container health checks)")
+    health.add_argument("service", nargs="?", help="ingest, ocr, enrich or store (default: $CARDAK_SERVICE)")
+    health.add_argument("--timeout", type=float, default=3.0)
+    health.set_defaults(run=_health)
 
     submit = commands.add_parser("submit", help="send images (files or folders) to ingest")
     submit.add_argument("paths", nargs="+", metavar="IMAGE")
@@ -164,6 +169,12 @@ def _demo(_args: argparse.Namespace, console: Console) -> int:
         for name, addr in mesh.addrs.items():
             os.environ[f"CARDAK_{name.upper()}_ADDR"] = addr
         return submit([str(SAMPLE_IMAGE)], camera_id="demo", wait=True, timeout=120.0, console=console)
+
+
+def _health(args: argparse.Namespace, console: Console) -> int:
+    from cardak.cli.health import check
+
+    return check(args.service, args.timeout, console)
 
 
 def _submit(args: argparse.Namespace, console: Console) -> int:

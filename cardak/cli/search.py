@@ -46,8 +46,8 @@ def search(
         console.print(f"[red]error:[/] {describe_rpc_error(exc, clients.settings.store_addr)}")
         return 1
     found = found[:limit]
-    how = {"exact": "", "prefix": " starting with", "fuzzy": " like"}[match]
-    table = Table(title=f"{len(found)} sighting(s)" + (f" of{how} {plate.upper()}" if plate else ""))
+    how = {"exact": " of", "prefix": " of plates starting with", "fuzzy": " of plates like"}[match]
+    table = Table(title=f"{len(found)} sighting(s)" + (f"{how} {plate.upper()}" if plate else ""))
     for column in ("captured (UTC)", "camera", "plate", "confidence", "vehicle", "sighting"):
         table.add_column(column)
     for s in found:

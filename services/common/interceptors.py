@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,6 +11,7 @@ import grpc
 import redis
 
 from services.common.errors import InvalidRequest, NotFound, Overloaded, ServiceError, Unavailable
+from services.common.metrics import RPC_SECONDS
 
 log = logging.getLogger("cardak.rpc")
 
@@ -60,10 +62,18 @@ class ErrorStatusInterceptor(grpc.ServerInterceptor):
 
 def _unary(behaviour: Callable[[Any, grpc.ServicerContext], Any], method: str) -> Callable[..., Any]:
     def call(request: Any, context: grpc.ServicerContext) -> Any:
+        started = time.perf_counter()
+        code = "OK"
         try:
             return behaviour(request, context)
         except (ServiceError, redis.RedisError) as exc:
+            code = next((c.name for cls, c in _STATUS.items() if isinstance(exc, cls)), "UNAVAILABLE")
             _abort(context, method, exc)
+        except Exception:
+            code = "UNKNOWN"
+            raise
+        finally:
+            RPC_SECONDS.labels(method=method, code=code).observe(time.perf_counter() - started)
 
     return call
 

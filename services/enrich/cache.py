@@ -9,8 +9,11 @@ never cached: they are retried. Values are the VehicleProfile protobuf, keys
 from __future__ import annotations
 
 import redis
+from prometheus_client import Counter
 
 from cardak.v1 import common_pb2
+
+LOOKUPS = Counter("cardak_enrich_cache_lookups_total", "Cache look-ups, by kind (plate, vin) and result (hit, miss)", ["kind", "result"])
 
 
 class ProfileCache:
@@ -22,6 +25,7 @@ class ProfileCache:
 
     def get(self, kind: str, key: str) -> common_pb2.VehicleProfile | None:
         raw = self._client.get(f"{self._prefix}:{kind}:{key}")
+        LOOKUPS.labels(kind=kind, result="hit" if raw else "miss").inc()
         return common_pb2.VehicleProfile.FromString(raw) if raw else None
 
     def put(self, kind: str, key: str, profile: common_pb2.VehicleProfile) -> None:

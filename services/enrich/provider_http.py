@@ -26,12 +26,23 @@ from typing import Any
 
 import httpx
 import redis
+from prometheus_client import Counter
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from services.common.errors import Overloaded, Unavailable
 from services.enrich.breaker import CircuitBreaker, CircuitOpen
 
 log = logging.getLogger("cardak.enrich")
+
+
+REQUESTS = Counter(
+    "cardak_enrich_provider_requests_total",
+    "Requests sent to an enrichment provider, by outcome (ok, refused, throttled, error)",
+    ["provider", "outcome"],
+)
+SKIPPED = Counter(
+    "cardak_enrich_provider_skipped_total", "Requests not sent, by reason (circuit_open, budget)", ["provider", "reason"]
+)
 
 
 class ProviderUnavailable(Unavailable):
@@ -157,20 +168,29 @@ class ProviderHttp:
 
     def _attempt(self, method: str, url: str, **kwargs: Any) -> Any:
         if self._budget is not None and not self._budget.take():
+            SKIPPED.labels(provider=self.name, reason="budget").inc()
             raise BudgetExhausted(
                 f"{self.name}: the budget of {self._policy.budget_per_minute} requests a minute is spent"
             )
-        self.breaker.before_call()
+        try:
+            self.breaker.before_call()
+        except CircuitOpen:
+            SKIPPED.labels(provider=self.name, reason="circuit_open").inc()
+            raise
         try:
             answer = self._send(method, url, **kwargs)
         except Exception as exc:
             # Only real outages count against the provider: a refusal or throttling does not.
             if _not_an_outage(exc):
                 self.breaker.succeeded()
+                outcome = "refused" if isinstance(exc, ProviderRejected) else "throttled"
             else:
                 self.breaker.failed()
+                outcome = "error"
+            REQUESTS.labels(provider=self.name, outcome=outcome).inc()
             raise
         self.breaker.succeeded()
+        REQUESTS.labels(provider=self.name, outcome="ok").inc()
         return answer
 
     def _send(self, method: str, url: str, **kwargs: Any) -> Any:

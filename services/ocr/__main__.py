@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-import sentinel
+import importlib.util
+
+if importlib.util.find_spec("torch") is None or importlib.util.find_spec("easyocr") is None:
+    raise SystemExit(
+        "cardak ocr: PyTorch and EasyOCR are not installed here; install the OCR extra "
+        "(pip install 'cardak[ocr]') or run the OCR image"
+    )
+
+import sentinel  # noqa: E402
 from sentinel.metrics import QueueCollector
 from cardak.v1 import ocr_pb2, ocr_pb2_grpc, store_pb2_grpc
 from services.common.blobs import BlobStore

@@ -7,6 +7,7 @@ import grpc
 from cardak.v1 import ocr_pb2, ocr_pb2_grpc
 from services.common.errors import Unavailable
 from services.common.images import inspect_image
+from services.ocr import metrics
 from services.ocr.reader import PlateReader
 from services.ocr.settings import OcrSettings
 
@@ -22,6 +23,7 @@ class OcrServicer(ocr_pb2_grpc.OcrServiceServicer):
             raise Unavailable("the OCR model is still loading; try again shortly")
         inspect_image(request.data, request.content_type, max_pixels=self._settings.max_image_pixels)
         result = reader.read(request.data)
+        metrics.observe(result)
         return ocr_pb2.PlateReads(
             reads=[p.as_proto() for p in result.plates], elapsed_ms=result.elapsed_ms, device=reader.device
         )

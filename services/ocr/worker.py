@@ -8,6 +8,7 @@ import sentinel
 from cardak.v1 import store_pb2, store_pb2_grpc, tasks_pb2
 from services.common.blobs import BlobStore
 from services.common.errors import InvalidRequest
+from services.ocr import metrics
 from services.ocr.reader import PlateReader
 from services.ocr.settings import OcrSettings
 
@@ -39,6 +40,7 @@ class ReadTask:
             raise sentinel.PermanentError(f"image {task.blob_key} expired before it was read")
         try:
             result = self._reader.read(image)
+            metrics.observe(result)
         except InvalidRequest as exc:
             raise sentinel.PermanentError(str(exc)) from exc
         request = store_pb2.RecordReadRequest(

@@ -80,3 +80,31 @@ def test_client_commands_find_a_running_mesh_without_variables(mesh: Mesh) -> No
     assert found.returncode == 0, found.stdout + found.stderr
     stats = subprocess.run([*CARDAK, "queue", "stats"], capture_output=True, text=True, timeout=60, env=env)
     assert stats.returncode == 0 and mesh.env["CARDAK_NAMESPACE"] in stats.stdout
+
+
+def test_watchlist_alert_reaches_cardak_watch_and_fuzzy_search_finds_the_plate(mesh: Mesh) -> None:
+    look_alike = SAMPLE_PLATE.replace("0", "O").replace("1", "I").replace("5", "S").replace("8", "B").replace("2", "Z")
+    assert look_alike != SAMPLE_PLATE
+    added = run(mesh, "watchlist", "add", look_alike, "--fuzzy", "--label", "seen at the gate?")
+    assert added.returncode == 0, added.stderr
+    watch_id = added.stdout.split("as entry ")[1].split(":")[0]
+    env = dict(os.environ, COLUMNS="200", **{f"CARDAK_{n.upper()}_ADDR": a for n, a in mesh.addrs.items()})
+    watcher = subprocess.Popen([*CARDAK, "watch", "--alerts", "--camera", "alert-test"], stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert watcher.stdout is not None
+        assert "watching alerts of camera alert-test" in watcher.stdout.readline()
+        submitted = run(mesh, "submit", str(SAMPLE_IMAGE), "--camera", "alert-test", "--wait")
+        assert submitted.returncode == 0, submitted.stderr
+        line = watcher.stdout.readline()
+        assert "ALERT" in line and SAMPLE_PLATE in line and f"matches {look_alike} (fuzzy): seen at the gate?" in line
+    finally:
+        watcher.terminate()
+        watcher.wait(10)
+    found = run(mesh, "search", "--plate", look_alike, "--match", "fuzzy", "--camera", "alert-test")
+    assert found.returncode == 0, found.stderr
+    assert f"sighting(s) of plates like {look_alike}" in found.stdout
+    assert any(SAMPLE_PLATE in line and "alert-test" in line for line in found.stdout.splitlines())
+    listed = run(mesh, "watchlist", "list")
+    assert look_alike in listed.stdout and "fuzzy" in listed.stdout
+    assert run(mesh, "watchlist", "remove", watch_id).returncode == 0
+    assert look_alike not in run(mesh, "watchlist", "list").stdout
