@@ -17,7 +17,7 @@ from cardak.cli.mesh import SERVICES, Mesh, MeshError, running_mesh_env
 
 def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
-    if args.command not in ("up", "demo", "serve", "health"):
+    if args.command not in ("up", "demo", "serve", "health", "edge"):
         # Client commands find a mesh that `cardak up` runs here; explicit variables win.
         for name, value in running_mesh_env().items():
             os.environ.setdefault(name, value)
@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="start the mesh, read the shipped sample image, stop")
     demo.set_defaults(run=_demo)
+
+    edge = commands.add_parser("edge", help="run the edge agent (camera -> gate -> spool -> ingest), configured by CARDAK_EDGE_*")
+    edge.set_defaults(run=lambda _a, _c: runpy.run_module("edge", run_name="__main__"))
 
     serve = commands.add_parser("serve", help="run one service, configured from the environment")
     serve.add_argument("service", choices=SERVICES)

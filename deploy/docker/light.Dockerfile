@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1.7
-# The light image: ingest, enrich, store and the `cardak` command (migrations, prune, health),
+# The light image: ingest, enrich, store, the edge agent and the `cardak` command (migrations, prune, health),
 # without PyTorch. One image, the service chosen by its command:
 #
 #   docker buildx build --platform linux/amd64,linux/arm64 -f deploy/docker/light.Dockerfile \
@@ -17,7 +17,7 @@ COPY cardak cardak
 COPY sentinel sentinel
 COPY services services
 # A regular (not editable) install: grpcio-tools generates the cardak.v1 stubs at build time.
-RUN pip install . && python -c "import cardak.v1.store_pb2, services.store.schema"
+RUN pip install ".[edge]" && python -c "import cardak.v1.store_pb2, services.store.schema, edge.agent"
 
 FROM python:3.11-slim
 RUN useradd --system --uid 10001 --create-home --home-dir /home/cardak cardak

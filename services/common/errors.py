@@ -23,3 +23,11 @@ class Overloaded(ServiceError):
 
 class Unavailable(ServiceError):
     """Not ready, or a dependency is down: UNAVAILABLE. Resend later."""
+
+
+class Unauthenticated(ServiceError):
+    """No credentials, or ones this service does not know: UNAUTHENTICATED."""
+
+
+class PermissionDenied(ServiceError):
+    """Known credentials that do not cover this request: PERMISSION_DENIED."""

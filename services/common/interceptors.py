@@ -10,7 +10,15 @@ from typing import Any
 import grpc
 import redis
 
-from services.common.errors import InvalidRequest, NotFound, Overloaded, ServiceError, Unavailable
+from services.common.errors import (
+    InvalidRequest,
+    NotFound,
+    Overloaded,
+    PermissionDenied,
+    ServiceError,
+    Unauthenticated,
+    Unavailable,
+)
 from services.common.metrics import RPC_SECONDS
 
 log = logging.getLogger("cardak.rpc")
@@ -20,6 +28,8 @@ _STATUS = {
     NotFound: grpc.StatusCode.NOT_FOUND,
     Overloaded: grpc.StatusCode.RESOURCE_EXHAUSTED,
     Unavailable: grpc.StatusCode.UNAVAILABLE,
+    Unauthenticated: grpc.StatusCode.UNAUTHENTICATED,
+    PermissionDenied: grpc.StatusCode.PERMISSION_DENIED,
 }
 
 

@@ -83,7 +83,13 @@ def serve(
         health_servicer.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
 
     try:
-        server.add_insecure_port(addr)
+        if settings.tls_cert_file:
+            with open(settings.tls_cert_file, "rb") as cert, open(settings.tls_key_file, "rb") as key:
+                server.add_secure_port(addr, grpc.ssl_server_credentials([(key.read(), cert.read())]))
+        else:
+            server.add_insecure_port(addr)
+    except OSError as exc:
+        sys.exit(f"cardak {service}: cannot read the TLS certificate or key: {exc}")
     except RuntimeError as exc:
         log.error("cannot listen", extra={"addr": addr, "error": str(exc)})
         sys.exit(f"cardak {service}: cannot listen on {addr}: is another process using it?")

@@ -39,3 +39,5 @@ class MeshSettings(BaseSettings):
     rpc_timeout_seconds: float = Field(10.0, description="Deadline of calls to other services")
     log_level: str = Field("INFO", description="DEBUG, INFO, WARNING or ERROR")
     metrics_addr: str = Field("", description="host:port serving Prometheus /metrics; empty: off")
+    tls_cert_file: str = Field("", description="PEM certificate chain: the gRPC port speaks TLS when set (with tls_key_file)")
+    tls_key_file: str = Field("", description="PEM private key of tls_cert_file")
