@@ -31,7 +31,7 @@ class Agent:
         self.halt = threading.Event()  # stop sending
         self.source = Source(settings.source, self.stop)
         motion = MotionDetector(settings.motion_threshold, settings.motion_min_area, parse_roi(settings.roi))
-        self.gate = Gate(motion if settings.motion else None, settings.max_fps, settings.duplicate_bits)
+        self.gate = Gate(motion if settings.motion else None, settings.max_fps, settings.duplicate_threshold)
         self.spool = Spool(settings.spool_dir, int(settings.spool_max_mb * 1024 * 1024))
         self.sender = Sender(settings, self.spool, self.halt)
         if len(self.spool):

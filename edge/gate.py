@@ -1,7 +1,12 @@
 """Which captured frames are worth sending: something moved, not too often, not a near-copy.
 
-Cheap enough for a Raspberry Pi: every test runs on a small grey copy of the frame
-(160 px wide for motion, 8x8 for the duplicate hash).
+Cheap enough for a Raspberry Pi: every test runs on a small grey copy of the frame (160 px wide
+for motion, a 32x18 grid for the duplicate check).
+
+Near-duplicates are judged on a brightness-normalised 32x18 grid: a cloud or a flickering street
+lamp shifts every cell alike and normalises away, sensor noise averages out within a cell, while a
+car moving through changes its cells by many standard deviations. (A global perceptual hash was
+tried first: it called every frame of a car crossing a busy scene a duplicate of the first.)
 """
 
 from __future__ import annotations
@@ -60,21 +65,25 @@ class MotionDetector:
         return float(changed.mean()) >= self._min_area
 
 
-def average_hash(frame: np.ndarray) -> int:
-    """64-bit average hash: near-identical frames differ in a few bits."""
-    tiny = cv2.resize(_small_grey(frame, 64), (8, 8), interpolation=cv2.INTER_AREA)
-    bits = (tiny > tiny.mean()).flatten()
-    return int.from_bytes(np.packbits(bits).tobytes(), "big")
+def signature(frame: np.ndarray) -> np.ndarray:
+    """The frame as a 32x18 grid of cell means, normalised to zero mean and unit spread."""
+    cells = cv2.resize(_small_grey(frame, 160), (32, 18), interpolation=cv2.INTER_AREA).astype(np.float32)
+    return (cells - cells.mean()) / max(float(cells.std()), 1.0)
+
+
+def difference(a: np.ndarray, b: np.ndarray) -> float:
+    """How far apart two signatures are: the largest change of any cell, in standard deviations."""
+    return float(np.abs(a - b).max())
 
 
 @dataclass
 class Gate:
     motion: MotionDetector | None
     max_fps: float
-    duplicate_bits: int
+    duplicate_threshold: float  # <= 0: off
     counts: GateCounts = field(default_factory=GateCounts)
     _last_sent_at: float = float("-inf")
-    _last_hash: int | None = None
+    _last_signature: np.ndarray | None = None
 
     def admit(self, frame: np.ndarray, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now
@@ -86,12 +95,12 @@ class Gate:
         if self.max_fps > 0 and now - self._last_sent_at < 1.0 / self.max_fps:
             self.counts.over_rate += 1
             return False
-        if self.duplicate_bits >= 0:
-            digest = average_hash(frame)
-            if self._last_hash is not None and bin(digest ^ self._last_hash).count("1") <= self.duplicate_bits:
+        if self.duplicate_threshold > 0:
+            current = signature(frame)
+            if self._last_signature is not None and difference(current, self._last_signature) < self.duplicate_threshold:
                 self.counts.duplicate += 1
                 return False
-            self._last_hash = digest
+            self._last_signature = current
         self._last_sent_at = now
         self.counts.passed += 1
         return True

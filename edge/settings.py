@@ -25,9 +25,11 @@ class EdgeSettings(BaseSettings):
     max_fps: float = Field(2.0, description="Most frames sent per second, however much moves; 0: no cap")
     motion: bool = Field(True, description="Send only frames where something moves")
     motion_threshold: int = Field(25, description="Grey-level change (0-255) that counts a pixel as changed")
-    motion_min_area: float = Field(0.005, description="Share of the region of interest that must change")
+    motion_min_area: float = Field(0.002, description="Share of the region of interest that must change (0.002: the edges of a car crossing a 720p view)")
     roi: str = Field("", description="Region of interest as x,y,w,h fractions of the frame, e.g. 0,0.4,1,0.6; empty: all")
-    duplicate_bits: int = Field(6, description="Frames within this many bits (of 64) of the last sent one are not sent; -1: off")
+    duplicate_threshold: float = Field(
+        0.5, description="A frame whose every cell is within this many standard deviations of the last sent one is not sent; 0: off"
+    )
     jpeg_quality: int = Field(85, description="JPEG quality of sent frames")
     window: int = Field(32, description="Frames in flight (sent, not yet acked)")
     backoff_seconds: float = Field(0.5, description="First reconnect wait (exponential, full jitter)")

@@ -75,7 +75,7 @@ def agent_env(ingest: Ingest, spool: Path, source: Path, **extra: str) -> dict[s
     """Gating off unless asked: these tests are about delivery, not selection."""
     env = dict(os.environ, CARDAK_INGEST_ADDR=ingest.addr, CARDAK_EDGE_CAMERA_ID="gate-7",
                CARDAK_EDGE_SOURCE=str(source), CARDAK_EDGE_SPOOL_DIR=str(spool), CARDAK_EDGE_MOTION="false",
-               CARDAK_EDGE_MAX_FPS="0", CARDAK_EDGE_DUPLICATE_BITS="-1", CARDAK_EDGE_BACKOFF_SECONDS="0.2",
+               CARDAK_EDGE_MAX_FPS="0", CARDAK_EDGE_DUPLICATE_THRESHOLD="0", CARDAK_EDGE_BACKOFF_SECONDS="0.2",
                CARDAK_EDGE_BACKOFF_MAX_SECONDS="1", CARDAK_EDGE_STATS_SECONDS="1")
     env.update(extra)
     return env

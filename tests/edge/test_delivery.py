@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -105,3 +107,53 @@ def test_camera_token_is_required_and_bound_to_its_camera(ingest: Ingest, tmp_pa
     right = start_agent(agent_env(ingest, spool, tmp_path / "frames", CARDAK_EDGE_TOKEN="s3cret-gate"), tmp_path / "right.log")
     assert right.wait(timeout=60) == 0
     assert len(ingest.sightings()) == 10  # the 5 kept from before, and the same 5 files captured again
+
+
+def test_tls_to_ingest(ingest: Ingest, tmp_path: Path) -> None:
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    made = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert), "-days", "1",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+        capture_output=True, text=True,
+    )
+    assert made.returncode == 0, made.stderr
+    # Mesh's readiness probe speaks plaintext; start ingest directly and wait on the TLS port.
+    env = {**ingest.env, "CARDAK_TLS_CERT_FILE": str(cert), "CARDAK_TLS_KEY_FILE": str(key)}
+    server = subprocess.Popen([sys.executable, "-m", "services.ingest"], env=env, stdout=open(tmp_path / "ingest.log", "wb"),
+                              stderr=subprocess.STDOUT)
+    try:
+        frames = write_frames(tmp_path / "frames", 10)
+        plain = start_agent(agent_env(ingest, tmp_path / "spool", frames), tmp_path / "plain.log")
+        eventually(lambda: "stream to ingest broke" in (tmp_path / "plain.log").read_text(), timeout=60, interval=0.2)
+        plain.send_signal(signal.SIGTERM)
+        plain.wait(timeout=30)
+        assert ingest.sightings() == []
+        secure = start_agent(agent_env(ingest, tmp_path / "spool", frames, CARDAK_EDGE_TLS="true", CARDAK_EDGE_TLS_CA=str(cert)),
+                             tmp_path / "secure.log")
+        assert secure.wait(timeout=60) == 0, (tmp_path / "secure.log").read_text()[-2000:]
+        assert len(ingest.sightings()) == 20  # the 10 spooled by the refused run, and the 10 captured again
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_backpressure_slows_the_agent_and_loses_nothing(ingest: Ingest, tmp_path: Path) -> None:
+    ingest.start(CARDAK_OCR_QUEUE_MAX_DEPTH="20")
+    frames = write_frames(tmp_path / "frames", 50)
+    agent = start_agent(agent_env(ingest, tmp_path / "spool", frames, CARDAK_EDGE_OVERLOAD_SECONDS="0.5"), tmp_path / "agent.log")
+    try:
+        eventually(lambda: len(ingest.sightings()) >= 20, timeout=60, interval=0.1)
+        eventually(lambda: "RESOURCE_EXHAUSTED" in (tmp_path / "agent.log").read_text(), timeout=30, interval=0.1)
+        assert agent.poll() is None
+        taken = 0
+        while agent.poll() is None and taken < 50:  # an OCR worker draining the queue, slowly
+            leases = ingest.queues.take("ocr", worker_id="test-worker", count=5, lease_seconds=30)
+            for lease in leases:
+                ingest.queues.ack(lease)
+            taken += len(leases)
+            time.sleep(0.2)
+        assert agent.wait(timeout=60) == 0
+    finally:
+        agent.kill()
+    summary = _counts(tmp_path / "agent.log", "edge agent stopped")
+    assert summary is not None and summary["overloaded"] >= 1 and summary["acked"] == 50

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.gate import Gate, MotionDetector, average_hash, parse_roi
+from edge.gate import Gate, MotionDetector, difference, parse_roi, signature
 from edge.sources import Source
 from edge.spool import Spool
 
@@ -67,7 +67,7 @@ def write_video(path: Path, frames: int = 90, car_from: int = 30, car_to: int = 
 def test_motion_gate_sends_only_frames_with_motion(tmp_path: Path) -> None:
     video = tmp_path / "drive-by.avi"
     moving = write_video(video)
-    gate = Gate(MotionDetector(threshold=25, min_area=0.005, roi=None), max_fps=0, duplicate_bits=-1)
+    gate = Gate(MotionDetector(threshold=25, min_area=0.005, roi=None), max_fps=0, duplicate_threshold=0)
     source = Source(str(video), threading.Event())
     assert source.kind == "file" and source.finite
     sent = [gate.admit(c.pixels, now=float(i)) for i, c in enumerate(source.frames())]
@@ -81,7 +81,7 @@ def test_motion_gate_sends_only_frames_with_motion(tmp_path: Path) -> None:
 
 def test_rate_cap_and_duplicates() -> None:
     frame = _scene()
-    gate = Gate(None, max_fps=2, duplicate_bits=6)
+    gate = Gate(None, max_fps=2, duplicate_threshold=0.5)
     assert gate.admit(frame, now=0.0)
     assert not gate.admit(frame, now=0.2)  # over the rate
     assert not gate.admit(frame, now=1.0)  # the same picture again
@@ -89,7 +89,19 @@ def test_rate_cap_and_duplicates() -> None:
     cv2.rectangle(other, (0, 0), (160, 120), (255, 255, 255), -1)
     assert gate.admit(other, now=1.5)
     assert (gate.counts.over_rate, gate.counts.duplicate, gate.counts.passed) == (1, 1, 2)
-    assert average_hash(frame) != average_hash(other)
+    assert difference(signature(frame), signature(other)) > 0.5
+
+
+def test_duplicates_ignore_lighting_and_noise_but_not_a_car() -> None:
+    scene = _scene()
+    dusk = np.clip(scene.astype(np.int16) * 0.6 + 10, 0, 255).astype(np.uint8)  # a cloud, the sun setting
+    noisy = np.clip(scene.astype(np.int16) + np.random.default_rng(9).integers(-8, 9, scene.shape), 0, 255).astype(np.uint8)
+    car = scene.copy()
+    cv2.rectangle(car, (120, 170), (200, 210), (210, 210, 210), -1)  # a small white car on the road
+    base = signature(scene)
+    assert difference(base, signature(dusk)) < 0.5
+    assert difference(base, signature(noisy)) < 0.5
+    assert difference(base, signature(car)) > 2.0
 
 
 def test_region_of_interest_ignores_motion_outside_it(tmp_path: Path) -> None:
