@@ -167,13 +167,14 @@ def main() -> None:
     plates = make_plates(random.Random(1), PLATES)
     with engine.connect() as conn:
         have = conn.scalar(select(func.count()).select_from(Sighting)) or 0
+    rate: float | None
     if have == 0:
         rate = load(engine, args.rows, plates, rng, console)
         console.print(f"loaded {args.rows:,} sightings (+{args.rows:,} reads) at {rate:,.0f} sightings/s")
     elif have != args.rows:
         raise SystemExit(f"{url} holds {have:,} sightings, not {args.rows:,}: use --reload or another --database-url")
     else:
-        rate = 0.0
+        rate = None
         console.print(f"reusing {have:,} sightings already loaded (--reload to load again)")
 
     with engine.connect() as conn:
@@ -210,7 +211,7 @@ def main() -> None:
             console.print(f"[bold]{name}[/]", highlight=False)
             console.print(plan(engine, requests[0]), highlight=False)
     if args.json:
-        print(json.dumps({"rows": args.rows, "load_rows_per_s": round(rate), "database": engine.dialect.name, **rows}))
+        print(json.dumps({"rows": args.rows, "load_rows_per_s": round(rate) if rate else None, "database": engine.dialect.name, **rows}))
     engine.dispose()
 
 
