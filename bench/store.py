@@ -34,7 +34,7 @@ from cardak.v1 import store_pb2  # noqa: E402
 from services.store.db import make_engine  # noqa: E402
 from services.store.fuzzy import LOOK_ALIKES, plate_key  # noqa: E402
 from services.store.models import Camera, PlateRead, Sighting  # noqa: E402
-from services.store.repository import SightingRepository, _plate_filter  # noqa: E402
+from services.store.repository import SightingRepository, search_query  # noqa: E402
 from services.store.schema import upgrade  # noqa: E402
 
 CAMERAS = 100
@@ -127,25 +127,8 @@ def timed(repo: SightingRepository, requests: list[store_pb2.SearchSightingsRequ
 
 
 def plan(engine: Engine, request: store_pb2.SearchSightingsRequest) -> str:
-    """PostgreSQL's plan for the search the repository would run (first page, or the cursor's)."""
-    from sqlalchemy import tuple_
-
-    query = select(Sighting)
-    if request.plate:
-        query = query.where(_plate_filter(request.plate, request.plate_match))
-    if request.camera_id:
-        query = query.where(Sighting.camera_id == request.camera_id)
-    if request.HasField("captured_after"):
-        query = query.where(Sighting.captured_at >= request.captured_after.ToDatetime(timezone.utc))
-    if request.HasField("captured_before"):
-        query = query.where(Sighting.captured_at < request.captured_before.ToDatetime(timezone.utc))
-    if request.page_token:
-        from services.store.repository import _decode_token
-
-        t, sid = _decode_token(request.page_token)
-        query = query.where(tuple_(Sighting.captured_at, Sighting.id) < tuple_(t, sid))
-    query = query.order_by(Sighting.captured_at.desc(), Sighting.id.desc()).limit(51)
-    sql = str(query.compile(engine, compile_kwargs={"literal_binds": True}))
+    """PostgreSQL's plan for the very query the repository runs for `request`."""
+    sql = str(search_query(request).compile(engine, compile_kwargs={"literal_binds": True}))
     with engine.connect() as conn:
         return "\n".join(row[0] for row in conn.execute(text("EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) " + sql)))
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, select, tuple_
+from sqlalchemy import Engine, Select, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -107,23 +107,7 @@ class SightingRepository:
 
     def search(self, request: store_pb2.SearchSightingsRequest) -> store_pb2.SearchSightingsResponse:
         page_size = request.page_size or DEFAULT_PAGE_SIZE
-        if not 1 <= page_size <= MAX_PAGE_SIZE:
-            raise InvalidRequest(f"page_size must be between 1 and {MAX_PAGE_SIZE}, not {page_size}")
-        query = select(Sighting)
-        if request.plate:
-            query = query.where(_plate_filter(request.plate, request.plate_match))
-        if request.camera_id:
-            query = query.where(Sighting.camera_id == request.camera_id)
-        if request.HasField("captured_after"):
-            query = query.where(Sighting.captured_at >= request.captured_after.ToDatetime(timezone.utc))
-        if request.HasField("captured_before"):
-            query = query.where(Sighting.captured_at < request.captured_before.ToDatetime(timezone.utc))
-        if request.page_token:
-            after_time, after_id = _decode_token(request.page_token)
-            # Keyset pagination on the indexes' (captured_at, id) tail: as fast on page 1,000 as
-            # on page 1, and rows written meanwhile cause no gaps or repeats.
-            query = query.where(tuple_(Sighting.captured_at, Sighting.id) < tuple_(after_time, after_id))
-        query = query.order_by(Sighting.captured_at.desc(), Sighting.id.desc()).limit(page_size + 1)
+        query = search_query(request)
         with self._sessions() as session:
             rows = list(session.scalars(query))
             response = store_pb2.SearchSightingsResponse(sightings=[to_proto(r) for r in rows[:page_size]])
@@ -131,6 +115,28 @@ class SightingRepository:
                 last = rows[page_size - 1]
                 response.next_page_token = _encode_token(_utc(last.captured_at), last.id)
             return response
+
+
+def search_query(request: store_pb2.SearchSightingsRequest) -> Select[Sighting]:
+    """The SELECT a search runs: one page and one row more (to know whether a next page exists)."""
+    page_size = request.page_size or DEFAULT_PAGE_SIZE
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidRequest(f"page_size must be between 1 and {MAX_PAGE_SIZE}, not {page_size}")
+    query = select(Sighting)
+    if request.plate:
+        query = query.where(_plate_filter(request.plate, request.plate_match))
+    if request.camera_id:
+        query = query.where(Sighting.camera_id == request.camera_id)
+    if request.HasField("captured_after"):
+        query = query.where(Sighting.captured_at >= request.captured_after.ToDatetime(timezone.utc))
+    if request.HasField("captured_before"):
+        query = query.where(Sighting.captured_at < request.captured_before.ToDatetime(timezone.utc))
+    if request.page_token:
+        after_time, after_id = _decode_token(request.page_token)
+        # Keyset pagination on the indexes' (captured_at, id) tail: as fast on page 1,000 as
+        # on page 1, and rows written meanwhile cause no gaps or repeats.
+        query = query.where(tuple_(Sighting.captured_at, Sighting.id) < tuple_(after_time, after_id))
+    return query.order_by(Sighting.captured_at.desc(), Sighting.id.desc()).limit(page_size + 1)
 
 
 def _plate_filter(plate: str, match: int) -> Any:

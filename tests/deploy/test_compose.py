@@ -21,13 +21,11 @@ import httpx
 import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from cardak.samples import SAMPLE_IMAGE, SAMPLE_PLATE
 from cardak.v1 import common_pb2, ingest_pb2, ingest_pb2_grpc, store_pb2, store_pb2_grpc
 from services.common.channels import open_channel
-from tests.support import eventually, free_port
+from tests.support import eventually, free_port, scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -80,18 +78,8 @@ def image_command(service: dict[str, Any]) -> list[str]:
 @pytest.fixture
 def loopback_db(database_url: str, tmp_path: Path) -> Iterator[str]:
     """An empty database, so the compose file's migrate step has real work to do."""
-    if not database_url.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'compose.db'}"
-        return
-    server = make_url(database_url)
-    name = f"cardak_compose_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with scratch_database(database_url, tmp_path, "cardak_compose") as url:
+        yield url
 
 
 def loopback_env(

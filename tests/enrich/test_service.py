@@ -108,16 +108,21 @@ def _enqueue(redis_url: str, sighting_id: str, plate: str, region: str) -> None:
     queues.enqueue("enrich", task.SerializeToString(), dedupe_key=sighting_id, max_attempts=2)
 
 
+def _enriched(store: store_pb2_grpc.StoreServiceStub, sighting_id: str) -> store_pb2.Sighting:
+    """The sighting once the enrich worker has attached its vehicle."""
+
+    def probe() -> store_pb2.Sighting | None:
+        sighting = store.GetSighting(store_pb2.GetSightingRequest(sighting_id=sighting_id), timeout=10)
+        return sighting if sighting.status == store_pb2.SIGHTING_STATUS_ENRICHED else None
+
+    return eventually(probe, timeout=30)
+
+
 def test_worker_writes_the_profile_to_the_store(channels: dict[str, grpc.Channel], redis_url: str) -> None:
     store = store_pb2_grpc.StoreServiceStub(channels["store"])
     sighting_id = _sighting(store, "7ABC123")
     _enqueue(redis_url, sighting_id, "7ABC123", "CA")
-
-    def enriched() -> store_pb2.Sighting | None:
-        sighting = store.GetSighting(store_pb2.GetSightingRequest(sighting_id=sighting_id), timeout=10)
-        return sighting if sighting.status == store_pb2.SIGHTING_STATUS_ENRICHED else None
-
-    vehicle = eventually(enriched, timeout=30).vehicle
+    vehicle = _enriched(store, sighting_id).vehicle
     assert (vehicle.make, vehicle.model, vehicle.model_year, vehicle.vin) == ("TESLA", "Model S", 2015, "5YJSA1E14FF087599")
 
 
@@ -130,12 +135,7 @@ def test_outage_longer_than_every_retry_still_stores_a_profile_that_says_why(
     before = provider.count("/plates/")
     sighting_id = _sighting(store, "FRD1234")
     _enqueue(redis_url, sighting_id, "FRD1234", "NY")
-
-    def enriched() -> store_pb2.Sighting | None:
-        sighting = store.GetSighting(store_pb2.GetSightingRequest(sighting_id=sighting_id), timeout=10)
-        return sighting if sighting.status == store_pb2.SIGHTING_STATUS_ENRICHED else None
-
-    vehicle = eventually(enriched, timeout=30).vehicle
+    vehicle = _enriched(store, sighting_id).vehicle
     assert vehicle.status == common_pb2.PROFILE_STATUS_NOT_FOUND
     assert "plate-vin did not answer after 2 attempts" in vehicle.attributes["unavailable"]
     assert provider.count("/plates/") - before == 4  # the task came back once before giving up

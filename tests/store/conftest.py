@@ -7,16 +7,17 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 
 from cardak.v1 import common_pb2, store_pb2
 from services.store.db import make_engine
 from services.store.repository import SightingRepository
 from services.store.schema import upgrade
 from services.store.watchlist import WatchList
+from tests.support import scratch_database
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DATABASE_URL", "").startswith("postgresql") else [])
 
@@ -65,17 +66,8 @@ def record(
 
 
 @pytest.fixture(params=BACKENDS)
-def empty_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A new, empty database of each kind."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path_factory.mktemp('migrate') / 'cardak.db'}"
-        return
-    server = make_url(os.environ["DATABASE_URL"])
-    name = f"cardak_migrate_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    server = os.environ["DATABASE_URL"] if request.param == "postgresql" else None
+    with scratch_database(server, tmp_path, "cardak_migrate") as url:
+        yield url

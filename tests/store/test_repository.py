@@ -1,11 +1,11 @@
-"""SightingRepository against real databases: SQLite always, PostgreSQL when DATABASE_URL names one.
+"""SightingRepository against real databases: SQLite always, PostgreSQL when DATABASE_URL names one
+(the engine and repo fixtures are in tests/store/conftest.py).
 
 The databases live for the whole session, so every test uses its own sighting ids, cameras and plates.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
@@ -19,39 +19,13 @@ from sqlalchemy import Engine, event, func, insert, select
 
 from cardak.v1 import common_pb2, store_pb2
 from services.common.errors import InvalidRequest
-from services.store.db import make_engine
-from services.store.schema import upgrade
 from services.store.models import PlateRead as PlateReadRow
 from services.store.models import Sighting as SightingRow
 from services.store.models import Vehicle as VehicleRow
 from services.common.errors import NotFound
 from services.store.repository import SightingRepository, Written
 
-# PostgreSQL joins in when DATABASE_URL names a server (tests/conftest.py then makes a throwaway database).
-BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("DATABASE_URL", "").startswith("postgresql") else [])
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
-
-
-@pytest.fixture(scope="module")
-def _engines() -> Iterator[dict[str, Engine]]:
-    engines: dict[str, Engine] = {}
-    yield engines
-    for engine in engines.values():
-        engine.dispose()
-
-
-@pytest.fixture(params=BACKENDS)
-def engine(request: pytest.FixtureRequest, database_urls: list[str], _engines: dict[str, Engine]) -> Engine:
-    [url] = [url for url in database_urls if url.startswith(request.param)]
-    if url not in _engines:
-        upgrade(url)
-        _engines[url] = make_engine(url)
-    return _engines[url]
-
-
-@pytest.fixture
-def repo(engine: Engine) -> SightingRepository:
-    return SightingRepository(engine)
 
 
 def _uid(prefix: str) -> str:
