@@ -9,7 +9,7 @@ priors decide among the first few.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -41,6 +41,8 @@ class Line:
     box: Box
     blobs: int
     score: float
+    # In the top or bottom strip where cameras burn in their date and name (see _is_overlay).
+    overlay: bool = False
 
 
 def _components(binary: np.ndarray) -> np.ndarray:
@@ -157,17 +159,24 @@ def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
                 inside = sum(1 for b in blobs if _contains(band, b) and b.height >= 0.3 * band.height)
                 lines.append(Line(_unscale(band, scale), 0, 0.5 + 0.25 * min(inside, 6)))
     lines = _prefer_tallest(_dedupe(sorted(lines, key=lambda l: l.score, reverse=True)))
+    strips: list[Line] = []
     if height >= 300:
+        ranked = sorted((line for line in lines if _is_overlay(line.box, height)), key=lambda l: l.score, reverse=True)
+        strips = [replace(line, overlay=True) for line in ranked[:MAX_OVERLAY_ROWS]]
         lines = [line for line in lines if not _is_overlay(line.box, height)]
-    return sorted(lines, key=lambda l: l.score, reverse=True)[:max_lines]
+    # Overlay rows come last, so the best rows elsewhere keep the extra views, but keep a place.
+    kept = sorted(lines, key=lambda l: l.score, reverse=True)[: max(0, max_lines - len(strips))]
+    return kept + strips[:max_lines]
+
+
+# Rows in the overlay strips still read (a plate can sit at the top edge of a photo), but only
+# the best few, and a read there without letters is taken for a date or time (pick_plate).
+MAX_OVERLAY_ROWS = 2
 
 
 def _is_overlay(box: Box, height: int) -> bool:
-    """A short row in the top or bottom 5% of a photo: the camera's burnt-in date, time or name.
-
-    It reads cleanly and looks like a serial ("20140514"), so it must not compete with a
-    blurred plate at all; a plate that close to the edge of a street photo is cut off anyway.
-    """
+    """A short row in the top or bottom 5% of a photo: where cameras burn in a date, time or name,
+    which reads cleanly and looks like a serial ("20140514")."""
     short = box.height < 0.05 * height
     return short and (box.y + box.height <= 0.05 * height or box.y >= 0.95 * height)
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from cardak.v1 import common_pb2
 from services.ocr.decode import ctc_log_likelihood, ctc_nbest
-from services.ocr.formats import confusion_variants, plate_prior
+from services.ocr.formats import COMMON_SHAPES, confusion_variants, plate_prior, shape
 
 # US plates carry 2 to 8 characters; shorter or longer lines are stickers, slogans or frames.
 MIN_LEN, MAX_LEN = 2, 8
@@ -34,6 +34,8 @@ class LineRead:
     # The same row cropped differently (wider, tighter); a string's probability is averaged
     # over all the crops, so one unlucky crop does not decide the read.
     views: tuple[np.ndarray, ...] = ()
+    # From the strip where cameras burn in dates: only a common plate shape is read there.
+    overlay: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ def pick_plate(reads: list[LineRead], max_candidates: int = 5) -> PlateResult | 
         for text, log_p in proposals.items():
             if not MIN_LEN <= len(text) <= MAX_LEN or log_p < top - MAX_DOUBT:
                 continue
+            if read.overlay and shape(text) not in COMMON_SHAPES:
+                continue  # a burnt-in date, time or name, which O/0 mix-ups give letters
             score = log_p + PRIOR_WEIGHT * plate_prior(text) + GEOMETRY_WEIGHT * read.geometry
             if text not in best or score > best[text][0]:
                 best[text] = (score, log_p, read, raw)

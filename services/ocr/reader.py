@@ -84,8 +84,9 @@ class PlateReader:
         lines = find_lines(grey, max_lines=self._settings.max_lines)
         boxes = [line.box for line in lines] + _whole_image_if_plate(grey)
         geometry = [min(line.score, 7.0) / 7.0 for line in lines] + [0.5] * (len(boxes) - len(lines))
+        overlay = [line.overlay for line in lines] + [False] * (len(boxes) - len(lines))
         clock.mark("localise")
-        plate = self._read_boxes(grey, boxes, geometry, clock, views=self._settings.extra_views)
+        plate = self._read_boxes(grey, boxes, geometry, clock, views=self._settings.extra_views, overlay=overlay)
         if (plate is None or plate.confidence < self._settings.fallback_below) and self._settings.fallback_detector:
             boxes = self._detect_text(pixels)
             clock.mark("fallback")
@@ -98,7 +99,8 @@ class PlateReader:
         return ReadResult([plate] if plate else [], clock.total_ms, clock.stages_ms)
 
     def _read_boxes(
-        self, grey: np.ndarray, boxes: list[Box], geometry: list[float], clock: "_Stages", views: int = 0
+        self, grey: np.ndarray, boxes: list[Box], geometry: list[float], clock: "_Stages", views: int = 0,
+        overlay: list[bool] | None = None,
     ) -> PlateResult | None:
         """Read every box; the first `views` boxes are also read with a wide and a tight margin."""
         if not boxes:
@@ -111,8 +113,9 @@ class PlateReader:
         logps = self._recognizer.logits(crops)
         clock.mark("recognise")
         extra = iter(logps[len(boxes):])
+        overlay = overlay or [False] * len(boxes)
         reads = [
-            LineRead(box, logp, g, views=(next(extra), next(extra)) if i < views else ())
+            LineRead(box, logp, g, views=(next(extra), next(extra)) if i < views else (), overlay=overlay[i])
             for i, (box, logp, g) in enumerate(zip(boxes, logps, geometry))
         ]
         plate = pick_plate(reads)

@@ -140,3 +140,14 @@ def test_as_proto_round_trips_every_field() -> None:
     assert read.region == "CA"
     assert read.raw_text == "A8C123"
     assert common_pb2.PlateRead.FromString(read.SerializeToString()) == read
+
+
+def test_a_date_in_the_overlay_strip_never_beats_a_plate_but_a_plate_there_can_win() -> None:
+    from dataclasses import replace
+
+    date = replace(line(spelled("20140514"), geometry=1.0, y=2), overlay=True)
+    blurred_plate = line([*spelled("7AB"), {"C": 0.5, "G": 0.4}, "-", *spelled("123")], geometry=0.3)
+    assert pick_plate([date, blurred_plate]).text == "7ABC123"  # type: ignore[union-attr]
+    assert pick_plate([replace(date, overlay=False), blurred_plate]).text == "20140514"  # type: ignore[union-attr]
+    plate_at_the_top = replace(line(spelled("6NZT067"), y=2), overlay=True)
+    assert pick_plate([plate_at_the_top]).text == "6NZT067"  # type: ignore[union-attr]
