@@ -88,8 +88,11 @@ def test_sigterm_stops_ingest_cleanly(start) -> None:  # type: ignore[no-untyped
 
 
 def test_sigterm_hands_an_ocr_task_in_flight_back_to_its_queue(start, redis_url: str) -> None:  # type: ignore[no-untyped-def]
-    # Grace shorter than one read: the worker must release its lease rather than finish.
-    ocr = start("ocr", CARDAK_GRACE_SECONDS="0.2", CARDAK_TORCH_THREADS="1")
+    # Grace far shorter than one read: the worker must release its lease rather than finish.
+    # The fallback text detector forced on every image makes a read take seconds, so the read
+    # cannot finish within the service's signal poll (0.5 s) plus the grace on a fast machine.
+    ocr = start("ocr", CARDAK_GRACE_SECONDS="0.2", CARDAK_TORCH_THREADS="1",
+                CARDAK_FALLBACK_DETECTOR="true", CARDAK_FALLBACK_BELOW="1.01")
     client = connect(redis_url)
     queues = sentinel.Client(client, namespace=start.namespace)
     task = tasks_pb2.OcrTask(sighting_id=str(uuid.uuid4()), camera_id="gate",
