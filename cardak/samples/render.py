@@ -62,7 +62,12 @@ def render_plate_photo(
     draw.text((px + plate_w // 2, py + plate_h * 0.58), plate, font=big, fill=(15, 15, 25), anchor="mm")
 
     img = img.filter(ImageFilter.GaussianBlur(0.8))
-    noise = Image.effect_noise(size, 12).convert("RGB")
+    # Seeded noise (Image.effect_noise draws from the C library's global generator, so the
+    # same arguments would give different pictures depending on what ran before).
+    import numpy as np
+
+    grain = np.random.default_rng(rng.getrandbits(32)).normal(128, 12, (height, width))
+    noise = Image.fromarray(np.clip(grain, 0, 255).astype(np.uint8), "L").convert("RGB")
     img = Image.blend(img, noise, 0.06)
     out = io.BytesIO()
     img.save(out, format="JPEG", quality=quality)

@@ -49,10 +49,17 @@ def test_reads_rendered_plates(reader: PlateReader, plate: str, seed: int, size:
 
 
 def test_state_named_on_the_plate(reader: PlateReader) -> None:
-    result = reader.read(render_plate_photo("6TRJ244", seed=7, top_text="California", size=(1280, 720)))
-    assert result.plates and result.plates[0].region == "CA"
-    result = reader.read(render_plate_photo("6TRJ244", seed=7, top_text="CARDAK", size=(1280, 720)))
-    assert result.plates and result.plates[0].region == ""
+    # The state reader is the weakest part (about 70% of real crops); on these renderings, whose
+    # state name is small and thin, it names California on 5 of 8 and never names a state that
+    # is not written there. Both are held to here, with room for a little drift.
+    named, wrong = 0, 0
+    for seed in range(8):
+        state = reader.read(render_plate_photo("6TRJ244", seed=seed, top_text="California", size=(1280, 720))).plates
+        other = reader.read(render_plate_photo("6TRJ244", seed=seed, top_text="CARDAK", size=(1280, 720))).plates
+        assert state and other and state[0].text == other[0].text == "6TRJ244"
+        named += state[0].region == "CA"
+        wrong += state[0].region not in ("", "CA") or other[0].region != ""
+    assert named >= 4 and wrong == 0
 
 
 def test_a_photo_without_a_plate_reads_nothing(reader: PlateReader) -> None:
