@@ -17,7 +17,7 @@ from cardak.v1 import common_pb2, store_pb2
 from services.common.errors import InvalidRequest, NotFound
 from services.common.plates import normalise_plate
 from services.store.fuzzy import plate_key
-from services.store.models import Camera, PlateRead, Sighting, Vehicle
+from services.store.models import Camera, PlateRead, Sighting, Vehicle, as_utc, utc_now
 from services.store.watchlist import raise_alerts
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ class SightingRepository:
         return _retry_lost_insert(lambda: self._record_read(request))
 
     def _record_read(self, request: store_pb2.RecordReadRequest) -> Written:
-        now = _now()
+        now = utc_now()
         plate = normalise_plate(request.reads[0].text) if request.reads else ""
         with self._sessions.begin() as session:
             row = session.get(Sighting, request.sighting_id)
@@ -94,7 +94,7 @@ class SightingRepository:
             vehicle = _upsert_vehicle(session, profile)
             row.vehicle = vehicle
             row.status = store_pb2.SIGHTING_STATUS_ENRICHED
-            row.updated_at = _now()
+            row.updated_at = utc_now()
             session.flush()
             return to_proto(row)
 
@@ -113,7 +113,7 @@ class SightingRepository:
             response = store_pb2.SearchSightingsResponse(sightings=[to_proto(r) for r in rows[:page_size]])
             if len(rows) > page_size:
                 last = rows[page_size - 1]
-                response.next_page_token = _encode_token(_utc(last.captured_at), last.id)
+                response.next_page_token = _encode_token(as_utc(last.captured_at), last.id)
             return response
 
 
@@ -158,7 +158,7 @@ def _saw_camera(session: Session, camera_id: str, now: datetime) -> None:
     camera = session.get(Camera, camera_id)
     if camera is None:
         session.add(Camera(id=camera_id, first_seen_at=now, last_seen_at=now))
-    elif now - _utc(camera.last_seen_at) >= CAMERA_SEEN_RESOLUTION:
+    elif now - as_utc(camera.last_seen_at) >= CAMERA_SEEN_RESOLUTION:
         camera.last_seen_at = now
 
 
@@ -180,9 +180,9 @@ def to_proto(row: Sighting) -> store_pb2.Sighting:
         image_ref=row.image_ref,
         reads=[_read_proto(r) for r in row.reads],
     )
-    sighting.captured_at.FromDatetime(_utc(row.captured_at))
-    sighting.created_at.FromDatetime(_utc(row.created_at))
-    sighting.updated_at.FromDatetime(_utc(row.updated_at))
+    sighting.captured_at.FromDatetime(as_utc(row.captured_at))
+    sighting.created_at.FromDatetime(as_utc(row.created_at))
+    sighting.updated_at.FromDatetime(as_utc(row.updated_at))
     if row.vehicle is not None:
         sighting.vehicle.CopyFrom(_vehicle_proto(row.vehicle))
     return sighting
@@ -252,7 +252,7 @@ def _vehicle_proto(row: Vehicle) -> common_pb2.VehicleProfile:
         attributes=row.attributes or {},
     )
     if row.fetched_at is not None:
-        profile.fetched_at.FromDatetime(_utc(row.fetched_at))
+        profile.fetched_at.FromDatetime(as_utc(row.fetched_at))
     return profile
 
 
@@ -268,11 +268,3 @@ def _decode_token(token: str) -> tuple[datetime, str]:
     except (ValueError, TypeError) as exc:
         raise InvalidRequest("page_token is not one this server gave out; start again without it") from exc
 
-
-def _utc(value: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)

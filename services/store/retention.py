@@ -13,12 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, cast
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from sqlalchemy import CursorResult, Engine, delete, exists, select, update
 from sqlalchemy.orm import sessionmaker
 
-from services.store.models import Sighting, Vehicle
+from services.store.models import Sighting, Vehicle, utc_now
 
 BATCH = 5000
 
@@ -35,7 +35,7 @@ def cutoff(days: float, now: datetime | None = None) -> datetime | None:
     """The time before which data older than `days` lies; None when `days` is 0 (keep forever)."""
     if days <= 0:
         return None
-    return (now or datetime.now(timezone.utc)) - timedelta(days=days)
+    return (now or utc_now()) - timedelta(days=days)
 
 
 def prune(
@@ -60,7 +60,7 @@ def prune(
                     break
                 ids = [r.id for r in rows]
                 session.execute(
-                    update(Sighting).where(Sighting.id.in_(ids)).values(image_ref="", image_dropped_at=datetime.now(timezone.utc))
+                    update(Sighting).where(Sighting.id.in_(ids)).values(image_ref="", image_dropped_at=utc_now())
                 )
                 refs = sorted({r.image_ref for r in rows})
                 still_used = set(session.scalars(select(Sighting.image_ref).where(Sighting.image_ref.in_(refs))))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,7 +10,7 @@ from cardak.v1 import store_pb2
 from services.common.errors import InvalidRequest, NotFound
 from services.common.plates import normalise_plate
 from services.store.fuzzy import plate_key
-from services.store.models import Alert, Sighting, WatchEntry
+from services.store.models import Alert, Sighting, WatchEntry, as_utc, utc_now
 
 
 class WatchList:
@@ -31,7 +29,7 @@ class WatchList:
                 with self._sessions.begin() as session:
                     entry = session.scalars(select(WatchEntry).where(WatchEntry.plate == plate, WatchEntry.fuzzy == fuzzy)).first()
                     if entry is None:
-                        entry = WatchEntry(plate=plate, plate_key=plate_key(plate), fuzzy=fuzzy, created_at=_now())
+                        entry = WatchEntry(plate=plate, plate_key=plate_key(plate), fuzzy=fuzzy, created_at=utc_now())
                         session.add(entry)
                     entry.label = request.label
                     session.flush()
@@ -74,7 +72,7 @@ def raise_alerts(session: Session, sighting: Sighting) -> list[store_pb2.Alert]:
     for entry in matching:
         if entry.id in raised_before:
             continue
-        row = Alert(sighting_id=sighting.id, watch_id=entry.id, plate=entry.plate, label=entry.label, raised_at=_now())
+        row = Alert(sighting_id=sighting.id, watch_id=entry.id, plate=entry.plate, label=entry.label, raised_at=utc_now())
         session.add(row)
         alert = store_pb2.Alert(entry=entry_proto(entry), sighting_id=sighting.id)
         alert.raised_at.FromDatetime(row.raised_at)
@@ -89,10 +87,6 @@ def entry_proto(entry: WatchEntry) -> store_pb2.WatchEntry:
         match=store_pb2.PLATE_MATCH_FUZZY if entry.fuzzy else store_pb2.PLATE_MATCH_UNSPECIFIED,
         label=entry.label,
     )
-    created = entry.created_at if entry.created_at.tzinfo else entry.created_at.replace(tzinfo=timezone.utc)
-    proto.created_at.FromDatetime(created)
+    proto.created_at.FromDatetime(as_utc(entry.created_at))
     return proto
 
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
