@@ -161,16 +161,17 @@ def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
     lines = _prefer_tallest(_dedupe(sorted(lines, key=lambda l: l.score, reverse=True)))
     strips: list[Line] = []
     if height >= 300:
-        ranked = sorted((line for line in lines if _is_overlay(line.box, height)), key=lambda l: l.score, reverse=True)
+        in_strip = [_is_overlay(line.box, height) for line in lines]
+        ranked = sorted((line for line, o in zip(lines, in_strip) if o), key=lambda l: l.score, reverse=True)
         strips = [replace(line, overlay=True) for line in ranked[:MAX_OVERLAY_ROWS]]
-        lines = [line for line in lines if not _is_overlay(line.box, height)]
+        lines = [line for line, o in zip(lines, in_strip) if not o]
     # Overlay rows come last, so the best rows elsewhere keep the extra views, but keep a place.
     kept = sorted(lines, key=lambda l: l.score, reverse=True)[: max(0, max_lines - len(strips))]
     return kept + strips[:max_lines]
 
 
-# Rows in the overlay strips still read (a plate can sit at the top edge of a photo), but only
-# the best few, and a read there without letters is taken for a date or time (pick_plate).
+# Rows in the overlay strips are still read (a plate can sit at the top edge of a photo), but
+# only the best few, and only strings of a common plate shape count there (pick_plate).
 MAX_OVERLAY_ROWS = 2
 
 
