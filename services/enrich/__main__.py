@@ -15,7 +15,6 @@ from services.common.redis import connect
 from services.common.server import api, serve
 from services.enrich.config import build_enricher
 from services.enrich.enricher import Enricher
-from services.enrich.providers import FleetFile
 from services.enrich.servicer import EnrichServicer
 from services.enrich.settings import EnrichSettings
 from services.enrich.worker import EnrichTaskHandler
@@ -31,7 +30,7 @@ def warm_fleet_vins(settings: EnrichSettings, enricher: Enricher) -> None:
 
     def run() -> None:
         try:
-            decoded = enricher.warm_vins(FleetFile(settings.fleet_file).vins())
+            decoded = enricher.warm_fleet_vins()
             log.info("fleet VINs decoded", extra={"decoded": decoded})
         except Exception as exc:  # best effort: each plate is decoded on first sight anyway
             log.warning("fleet VINs not decoded in advance", extra={"error": str(exc)})

@@ -52,7 +52,6 @@ def build_enricher(settings: EnrichSettings, client: redis.Redis) -> Enricher:
     """InvalidRequest (with the setting to change) when the configuration cannot be honoured,
     e.g. a plate-to-VIN URL without a DPPA permitted purpose."""
     providers: list[PlateProvider] = []
-    fleet = None
     if settings.fleet_file:
         fleet = FleetFile(settings.fleet_file)
         log.info("fleet file loaded", extra={"path": settings.fleet_file, "plates": len(fleet)})

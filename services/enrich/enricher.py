@@ -22,7 +22,7 @@ from services.common.errors import InvalidRequest
 from services.common.plates import normalise_plate
 from services.enrich.cache import ProfileCache
 from services.enrich.provider_http import ProviderRejected, ProviderUnavailable
-from services.enrich.providers import PlateProvider
+from services.enrich.providers import FleetFile, PlateProvider
 from services.enrich.vin import decode_offline, validate_vin
 
 
@@ -95,16 +95,15 @@ class Enricher:
         vin = validate_vin(vin)
         if self._vin_decoder is None:
             profile = decode_offline(vin)
-        else:
-            cached = self._cache.get("vin", vin) if self._cache is not None else None
-            if cached is not None:
-                return cached
-            profile = self._vin_decoder.decode(vin)
             profile.fetched_at.FromDatetime(datetime.now(timezone.utc))
-            if self._cache is not None:
-                self._cache.put("vin", vin, profile)
-        if not profile.HasField("fetched_at"):
-            profile.fetched_at.FromDatetime(datetime.now(timezone.utc))
+            return profile
+        cached = self._cache.get("vin", vin) if self._cache is not None else None
+        if cached is not None:
+            return cached
+        profile = self._vin_decoder.decode(vin)
+        profile.fetched_at.FromDatetime(datetime.now(timezone.utc))
+        if self._cache is not None:
+            self._cache.put("vin", vin, profile)
         return profile
 
     def warm_vins(self, vins: Iterable[str]) -> int:
@@ -118,6 +117,10 @@ class Enricher:
             profile.fetched_at.FromDatetime(datetime.now(timezone.utc))
             self._cache.put("vin", vin, profile)
         return len(decoded)
+
+    def warm_fleet_vins(self) -> int:
+        """warm_vins for the VINs the fleet file lists without a make (the file already loaded)."""
+        return self.warm_vins(vin for p in self._providers if isinstance(p, FleetFile) for vin in p.vins())
 
     @staticmethod
     def _fill_from_vin(profile: common_pb2.VehicleProfile, decode: Callable[[str], common_pb2.VehicleProfile]) -> None:

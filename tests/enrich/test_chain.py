@@ -83,9 +83,7 @@ def test_fleet_vins_are_decoded_in_one_batch_ahead_of_time(server: ProviderServe
     fleet = tmp_path / "fleet.csv"
     fleet.write_text("plate,vin,make\nA1,1FTFW1CT5DFC10312,\nA2,JH4KA7561PC008269,\nA3,5YJSA1E14FF087599,TESLA\n")
     enricher = build_enricher(settings_for(server, tmp_path, fleet_file=str(fleet)), client)
-    from services.enrich.providers import FleetFile
-
-    assert enricher.warm_vins(FleetFile(fleet).vins()) == 2
+    assert enricher.warm_fleet_vins() == 2
     assert server.count("/api/vehicles/DecodeVINValuesBatch") == 1
     assert enricher.enrich("A2").model == "Legend"
     assert server.count("/api/") == 1  # answered from the cache the batch filled
