@@ -106,6 +106,7 @@ def main() -> None:
     seconds: list[float] = []
     stages: dict[str, list[float]] = {}
     misses: list[list[str]] = []
+    several = 0  # images where more than one plate was reported (another car in view)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TextColumn("top-1 {task.fields[acc]}"), TimeRemainingColumn(), console=console) as progress:
         task = progress.add_task(args.dataset.name, total=len(items), acc="-")
@@ -116,6 +117,7 @@ def main() -> None:
             for stage, ms in result.stages_ms.items():
                 stages.setdefault(stage, []).append(ms / 1000)
             best = result.plates[0] if result.plates else None
+            several += len(result.plates) > 1
             read = best.text if best else ""
             candidates = [c for c, _ in best.candidates[:5]] if best else []
             top1 += read == item.plate
@@ -130,7 +132,7 @@ def main() -> None:
             if labelled and read != item.plate:
                 misses.append([item.path.name, item.plate, read, " ".join(candidates),
                                f"{best.confidence:.3f}" if best else "", best.raw_text if best else "",
-                               best.region if best else ""])
+                               best.region if best else "", " ".join(p.text for p in result.plates[1:])])
             progress.update(task, advance=1, acc=f"{top1 / n:.1%}" if labelled else "-")
 
     n = len(items)
@@ -147,6 +149,7 @@ def main() -> None:
         "p95_s": round(percentile(seconds, 95), 3),
         "peak_rss_mb": round(peak_rss_mb, 1),
         "model_load_s": round(load_s, 2),
+        "images_with_several_plates": several,
         "device": reader.device,
         **({"state": round(states_right / states_labelled, 4),
             "state_precision": round(states_right / states_guessed, 4) if states_guessed else 0.0,
@@ -158,7 +161,7 @@ def main() -> None:
     misses_path.parent.mkdir(parents=True, exist_ok=True)
     with open(misses_path, "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["file", "truth", "read", "top5", "confidence", "raw_text", "state"])
+        writer.writerow(["file", "truth", "read", "top5", "confidence", "raw_text", "state", "other_plates"])
         writer.writerows(misses)
 
     if labelled:
@@ -183,6 +186,7 @@ def main() -> None:
             for stage, v in stages.items()}},
     )
     print(f"peak RSS {summary['peak_rss_mb']} MB · model load {summary['model_load_s']} s"
+          + f" · {several} images with more than one plate"
           + (f" · {len(misses)} misses in {misses_path}" if labelled else ""))
     if args.json:
         print(json.dumps(summary))

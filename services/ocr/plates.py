@@ -66,16 +66,68 @@ GEOMETRY_WEIGHT = 1.0
 MAX_DOUBT = 6.0
 
 
-def pick_plate(reads: list[LineRead], max_candidates: int = 5) -> PlateResult | None:
-    """The plate number among the candidate lines, or None when nothing reads as one.
+# A second plate in one photo (another car, a trailer) is reported only when it is read this
+# confidently and in a common plate shape: anything less is usually sign or sticker text.
+OTHER_PLATE_MIN_CONFIDENCE = 0.5
+MAX_PLATES = 4
+
+
+@dataclass(frozen=True)
+class _Scored:
+    score: float
+    text: str
+    log_p: float
+    read: LineRead
+    raw: str
+
+
+def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candidates: int = 5) -> list[PlateResult]:
+    """The plate numbers among the candidate lines, nearest vehicle first; empty when nothing
+    reads as a plate.
 
     Each line proposes its likeliest strings (CTC beam search, over each of its crops) and
     their single-confusion variants that fit a common US shape (scored by the same CTC
     outputs, so a swap only wins when the pixels allow it). Every (line, string) pair is
     ranked by how well the pixels support the string, how plate-like the string is, and how
-    plate-like the line looked.
+    plate-like the line looked. The best pair is a plate; so is the best pair of any line on
+    another part of the photo that reads confidently as a common plate shape. The plates come
+    tallest row first: the nearest vehicle is the one the camera was aimed at.
     """
-    best: dict[str, tuple[float, float, LineRead, str]] = {}  # text -> (score, log p, line, raw read)
+    ranked = _rank(reads)
+    if not ranked:
+        return []
+    chosen = [ranked[0]]
+    for entry in ranked[1:]:
+        if any(_same_plate(entry.read.box, c.read.box) or entry.text == c.text for c in chosen):
+            continue
+        if math.exp(entry.log_p) >= OTHER_PLATE_MIN_CONFIDENCE and shape(entry.text) in COMMON_SHAPES:
+            chosen.append(entry)
+    # Alternatives belong to the plate whose row they were read on; alternatives from lines
+    # elsewhere stay with the best-ranked plate, as its second guesses.
+    alternatives: dict[int, list[_Scored]] = {id(c): [] for c in chosen}
+    seen: set[str] = set()
+    for entry in ranked:
+        if entry.text in seen:
+            continue
+        seen.add(entry.text)
+        owner = next((c for c in chosen[1:] if _same_plate(entry.read.box, c.read.box)), chosen[0])
+        alternatives[id(owner)].append(entry)
+    plates = [
+        PlateResult(
+            text=c.text,
+            confidence=round(math.exp(c.log_p), 4),
+            box=c.read.box,
+            raw_text=c.raw,
+            candidates=[(a.text, round(math.exp(a.log_p), 4)) for a in alternatives[id(c)][:max_candidates]],
+        )
+        for c in chosen
+    ]
+    return sorted(plates, key=lambda p: p.box.height, reverse=True)[:max_plates]
+
+
+def _rank(reads: list[LineRead]) -> list[_Scored]:
+    """Every (line, string) proposal that may be a plate, best score first."""
+    ranked: list[_Scored] = []
     for read in reads:
         nbest = ctc_nbest(read.logp, n=5)
         if not nbest or ctc_log_likelihood(read.logp, "") > nbest[0][1]:
@@ -89,19 +141,16 @@ def pick_plate(reads: list[LineRead], max_candidates: int = 5) -> PlateResult | 
             if read.overlay and shape(text) not in COMMON_SHAPES:
                 continue  # a burnt-in date, time or name, which O/0 mix-ups give letters
             score = log_p + PRIOR_WEIGHT * plate_prior(text) + GEOMETRY_WEIGHT * read.geometry
-            if text not in best or score > best[text][0]:
-                best[text] = (score, log_p, read, raw)
-    if not best:
-        return None
-    ranked = sorted(best.items(), key=lambda kv: kv[1][0], reverse=True)
-    text, (_, log_p, read, raw) = ranked[0]
-    return PlateResult(
-        text=text,
-        confidence=round(math.exp(log_p), 4),
-        box=read.box,
-        raw_text=raw,
-        candidates=[(t, round(math.exp(v[1]), 4)) for t, v in ranked[:max_candidates]],
-    )
+            ranked.append(_Scored(score, text, log_p, read, raw))
+    return sorted(ranked, key=lambda e: e.score, reverse=True)
+
+
+def _same_plate(a: Box, b: Box) -> bool:
+    """Rows that overlap side to side and lie less than a row's height apart: one plate (its
+    number, state name, slogan) or one row cropped twice."""
+    overlap = min(a.x + a.width, b.x + b.width) - max(a.x, b.x)
+    gap = max(b.y - (a.y + a.height), a.y - (b.y + b.height), 0)
+    return overlap > 0.3 * min(a.width, b.width) and gap < max(a.height, b.height)
 
 
 def _score_proposals(read: LineRead, nbest: list[tuple[str, float]]) -> dict[str, float]:

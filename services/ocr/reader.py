@@ -1,4 +1,4 @@
-"""The plate-reading engine: encoded image in, plate reads out.
+"""The plate-reading engine: encoded image in, plate reads out (every plate in view, nearest first).
 
 Three stages, timed separately:
   localise   find rows of plate-like characters (services.ocr.localise, OpenCV, tens of ms);
@@ -23,7 +23,7 @@ import numpy as np
 
 from services.common.errors import InvalidRequest
 from services.ocr.localise import find_lines
-from services.ocr.plates import Box, LineRead, PlateResult, pick_plate
+from services.ocr.plates import Box, LineRead, PlateResult, pick_plates
 from services.ocr.recognizer import PlateRecognizer, easyocr_model_dir, stock_english_g2
 from services.ocr.region import WordReader, guess_state
 from services.ocr.settings import OcrSettings
@@ -86,25 +86,25 @@ class PlateReader:
         geometry = [min(line.score, 7.0) / 7.0 for line in lines] + [0.5] * (len(boxes) - len(lines))
         overlay = [line.overlay for line in lines] + [False] * (len(boxes) - len(lines))
         clock.mark("localise")
-        plate = self._read_boxes(grey, boxes, geometry, clock, views=self._settings.extra_views, overlay=overlay)
-        if (plate is None or plate.confidence < self._settings.fallback_below) and self._settings.fallback_detector:
+        plates = self._read_boxes(grey, boxes, geometry, clock, views=self._settings.extra_views, overlay=overlay)
+        if self._settings.fallback_detector and (not plates or plates[0].confidence < self._settings.fallback_below):
             boxes = self._detect_text(pixels)
             clock.mark("fallback")
             found = self._read_boxes(grey, boxes, [0.5] * len(boxes), clock)
-            if found is not None and (plate is None or found.confidence > plate.confidence):
-                plate = found
-        if plate is not None and self._words is not None:
-            plate = replace(plate, region=guess_state(self._words.read(_around(grey, plate.box))))
+            if found and (not plates or found[0].confidence > plates[0].confidence):
+                plates = found
+        if self._words is not None:
+            plates = [replace(p, region=guess_state(self._words.read(_around(grey, p.box)))) for p in plates]
             clock.mark("region")
-        return ReadResult([plate] if plate else [], clock.total_ms, clock.stages_ms)
+        return ReadResult(plates, clock.total_ms, clock.stages_ms)
 
     def _read_boxes(
         self, grey: np.ndarray, boxes: list[Box], geometry: list[float], clock: "_Stages", views: int = 0,
         overlay: list[bool] | None = None,
-    ) -> PlateResult | None:
+    ) -> list[PlateResult]:
         """Read every box; the first `views` boxes are also read with a wide and a tight margin."""
         if not boxes:
-            return None
+            return []
         crops = [crop_line(grey, box) for box in boxes]
         for box in boxes[:views]:
             # Wide: a character glued to the frame or a sticker was left out of its row.
@@ -118,9 +118,9 @@ class PlateReader:
             LineRead(box, logp, g, views=(next(extra), next(extra)) if i < views else (), overlay=overlay[i])
             for i, (box, logp, g) in enumerate(zip(boxes, logps, geometry))
         ]
-        plate = pick_plate(reads)
+        plates = pick_plates(reads)
         clock.mark("post_process")
-        return plate
+        return plates
 
     def _detect_text(self, pixels: np.ndarray) -> list[Box]:
         """Text lines from EasyOCR's CRAFT detector, loaded on first use."""

@@ -54,14 +54,17 @@ class WatchList:
 
 def raise_alerts(session: Session, sighting: Sighting) -> list[store_pb2.Alert]:
     """New alerts for `sighting` against the watch list, written in the caller's transaction.
-    A sighting raises at most one alert per entry, however often its read is recorded."""
-    if not sighting.plate:
+    Every plate read in the image counts, not only the best one: a car on the watch list that
+    passes behind the one the camera was aimed at must still be reported. A sighting raises at
+    most one alert per entry, however often its read is recorded."""
+    plates = {normalise_plate(read.text) for read in sighting.reads} - {""}
+    if not plates:
         return []
     matching = session.scalars(
         select(WatchEntry).where(
             or_(
-                and_(WatchEntry.fuzzy.is_(False), WatchEntry.plate == sighting.plate),
-                and_(WatchEntry.fuzzy.is_(True), WatchEntry.plate_key == sighting.plate_key),
+                and_(WatchEntry.fuzzy.is_(False), WatchEntry.plate.in_(plates)),
+                and_(WatchEntry.fuzzy.is_(True), WatchEntry.plate_key.in_({plate_key(p) for p in plates})),
             )
         )
     ).all()

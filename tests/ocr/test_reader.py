@@ -48,6 +48,17 @@ def test_reads_rendered_plates(reader: PlateReader, plate: str, seed: int, size:
     assert best.box.y > height * 0.5  # the number line, not the lamps or the top text
 
 
+def test_two_cars_in_view_give_two_plates_nearest_first(reader: PlateReader) -> None:
+    near = cv2.imdecode(np.frombuffer(render_plate_photo("7ABC123", seed=1, size=(800, 600)), np.uint8), cv2.IMREAD_COLOR)
+    far = cv2.imdecode(np.frombuffer(render_plate_photo("KT5507", seed=4, size=(400, 300)), np.uint8), cv2.IMREAD_COLOR)
+    scene = np.full((600, 1280, 3), 90, np.uint8)
+    scene[:, :800] = near
+    scene[:300, 800:1200] = far
+    result = reader.read(cv2.imencode(".jpg", scene)[1].tobytes())
+    assert [p.text for p in result.plates] == ["7ABC123", "KT5507"]
+    assert result.plates[0].box.x < 800 <= result.plates[1].box.x
+
+
 def test_state_named_on_the_plate(reader: PlateReader) -> None:
     # The state reader is the weakest part (about 70% of real crops); on these renderings, whose
     # state name is small and thin, it names California on 5 of 8 and never names a state that

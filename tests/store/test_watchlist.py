@@ -45,6 +45,18 @@ def test_exact_and_fuzzy_entries_alert_once(repo: SightingRepository, watchlist:
         assert [(a.entry.watch_id, a.entry.label) for a in alerts] == [(fuzzy.watch_id, "fuzzy one")]
 
 
+def test_a_watched_plate_behind_the_nearest_car_still_alerts(repo: SightingRepository, watchlist: WatchList) -> None:
+    watched = "B" + uid("")[-6:].upper().replace("-", "")
+    entry = watchlist.add(store_pb2.AddWatchRequest(plate=watched, label="second car"))
+    request = store_pb2.RecordReadRequest(
+        sighting_id=uid("s"), camera_id="gate", reads=[common_pb2.PlateRead(text="7ABC123"), common_pb2.PlateRead(text=watched)]
+    )
+    request.captured_at.FromDatetime(T0)
+    written = repo.record_read(request)
+    assert written.sighting.plate == "7ABC123"  # the sighting is still the nearest car's
+    assert [a.entry.watch_id for a in written.alerts] == [entry.watch_id]
+
+
 def test_adding_again_updates_the_label_and_remove_removes(watchlist: WatchList) -> None:
     plate = "L" + uid("")[-6:].upper()
     first = watchlist.add(store_pb2.AddWatchRequest(plate=plate.lower(), label="old"))

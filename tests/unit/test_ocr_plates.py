@@ -14,7 +14,7 @@ import pytest
 from cardak.v1 import common_pb2
 from services.ocr.decode import ctc_log_likelihood, ctc_nbest
 from services.ocr.formats import confusion_variants, plate_prior, shape
-from services.ocr.plates import Box, LineRead, PlateResult, pick_plate
+from services.ocr.plates import Box, LineRead, PlateResult, pick_plates
 from services.ocr.recognizer import PLATE_ALPHABET
 
 SYMBOLS = "-" + PLATE_ALPHABET
@@ -38,8 +38,15 @@ def spelled(text: str) -> list[str | dict[str, float]]:
     return frames
 
 
-def line(frames: list[str | dict[str, float]], geometry: float = 0.8, y: int = 50, height: int = 30) -> LineRead:
-    return LineRead(Box(10, y, 4 * height, height), ctc_output(frames), geometry)
+def line(
+    frames: list[str | dict[str, float]], geometry: float = 0.8, y: int = 50, height: int = 30, x: int = 10
+) -> LineRead:
+    return LineRead(Box(x, y, 4 * height, height), ctc_output(frames), geometry)
+
+
+def best(reads: list[LineRead], max_candidates: int = 5) -> PlateResult | None:
+    plates = pick_plates(reads, max_candidates=max_candidates)
+    return plates[0] if plates else None
 
 
 def test_nbest_merges_alignments_and_orders_by_likelihood() -> None:
@@ -83,7 +90,7 @@ def test_confusion_variants_only_swap_look_alikes_into_a_common_shape() -> None:
 def test_the_prior_turns_an_ambiguous_character_into_the_plate_shape() -> None:
     # The network leans to "8" but leaves room for "B": ABC1234 is a plate, A8C1234 is not.
     frames = spelled("A") + [{"8": 0.55, "B": 0.44}, "-"] + spelled("C1234")
-    result = pick_plate([line(frames)])
+    result = best([line(frames)])
     assert result is not None
     assert result.text == "ABC1234"
     assert result.raw_text == "A8C1234"  # what the network read is kept beside the correction
@@ -91,7 +98,7 @@ def test_the_prior_turns_an_ambiguous_character_into_the_plate_shape() -> None:
 
 
 def test_a_confident_read_is_not_overruled_by_the_prior() -> None:
-    result = pick_plate([line(spelled("A8C1234"))])
+    result = best([line(spelled("A8C1234"))])
     assert result is not None and result.text == "A8C1234"
 
 
@@ -99,7 +106,7 @@ def test_the_plate_like_line_wins_over_state_name_and_phone_number() -> None:
     state = line(spelled("ALASKA"), geometry=0.2, y=10, height=15)
     phone = line(spelled("5108865162"), geometry=0.9, y=120, height=12)
     number = line(spelled("FGJ235"), geometry=0.9, y=40, height=30)
-    result = pick_plate([state, phone, number])
+    result = best([state, phone, number])
     assert result is not None
     assert result.text == "FGJ235"
     assert result.box == number.box
@@ -108,7 +115,7 @@ def test_the_plate_like_line_wins_over_state_name_and_phone_number() -> None:
 
 def test_candidates_are_distinct_and_ranked() -> None:
     frames = spelled("7AB") + [{"C": 0.5, "G": 0.3, "0": 0.19}, "-"] + spelled("123")
-    result = pick_plate([line(frames), line(frames, geometry=0.1, y=200)], max_candidates=3)
+    result = best([line(frames), line(frames, geometry=0.1, y=200)], max_candidates=3)
     assert result is not None
     texts = [t for t, _ in result.candidates]
     assert texts[0] == result.text == "7ABC123"
@@ -117,9 +124,9 @@ def test_candidates_are_distinct_and_ranked() -> None:
 
 
 def test_nothing_plate_like_gives_no_plate() -> None:
-    assert pick_plate([]) is None
-    assert pick_plate([line(["-", "-", "-", "-"])]) is None  # blank: the crop held no characters
-    assert pick_plate([line(spelled("A"))]) is None  # one character is not a plate
+    assert best([]) is None
+    assert best([line(["-", "-", "-", "-"])]) is None  # blank: the crop held no characters
+    assert best([line(spelled("A"))]) is None  # one character is not a plate
 
 
 def test_as_proto_round_trips_every_field() -> None:
@@ -147,7 +154,31 @@ def test_a_date_in_the_overlay_strip_never_beats_a_plate_but_a_plate_there_can_w
 
     date = replace(line(spelled("20140514"), geometry=1.0, y=2), overlay=True)
     blurred_plate = line([*spelled("7AB"), {"C": 0.5, "G": 0.4}, "-", *spelled("123")], geometry=0.3)
-    assert pick_plate([date, blurred_plate]).text == "7ABC123"  # type: ignore[union-attr]
-    assert pick_plate([replace(date, overlay=False), blurred_plate]).text == "20140514"  # type: ignore[union-attr]
+    assert best([date, blurred_plate]).text == "7ABC123"  # type: ignore[union-attr]
+    assert best([replace(date, overlay=False), blurred_plate]).text == "20140514"  # type: ignore[union-attr]
     plate_at_the_top = replace(line(spelled("6NZT067"), y=2), overlay=True)
-    assert pick_plate([plate_at_the_top]).text == "6NZT067"  # type: ignore[union-attr]
+    assert best([plate_at_the_top]).text == "6NZT067"  # type: ignore[union-attr]
+
+
+def test_every_plate_in_view_is_reported_nearest_first() -> None:
+    near = line(spelled("7ABC123"), y=300, height=40, x=100)
+    # Another car further off (a smaller row) that reads more confidently than the near one.
+    far = line(spelled("KT5507"), geometry=1.0, y=40, height=18, x=700)
+    near_blurred = line([*spelled("7AB"), {"C": 0.6, "G": 0.35}, "-", *spelled("123")], y=300, height=40, x=100)
+    plates = pick_plates([far, near_blurred])
+    assert [p.text for p in plates] == ["7ABC123", "KT5507"]
+    assert [p.box for p in plates] == [near_blurred.box, far.box]
+    # Each plate's alternatives are its own row's.
+    assert "7ABG123" in [t for t, _ in plates[0].candidates]
+    assert all(t != "KT5507" for t, _ in plates[0].candidates)
+    assert [t for t, _ in plates[1].candidates][0] == "KT5507"
+    assert [p.text for p in pick_plates([near, far], max_plates=1)] == ["7ABC123"]
+
+
+def test_only_a_confident_plate_shaped_read_elsewhere_is_a_second_plate() -> None:
+    number = line(spelled("7ABC123"), y=300, height=40, x=100)
+    sign = line(spelled("PRIVATE"), y=40, height=30, x=700)  # a word on a sign: not a plate shape
+    doubtful = line([*spelled("KT55"), {"0": 0.3, "9": 0.3, "8": 0.3}, "-", *spelled("7")], y=40, height=30, x=700)
+    state = line(spelled("ABC1234"), y=260, height=20, x=110)  # just above the number: the same plate
+    for other in (sign, doubtful, state):
+        assert [p.text for p in pick_plates([number, other])] == ["7ABC123"]
