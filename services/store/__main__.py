@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
@@ -21,7 +23,7 @@ def main() -> None:
     settings = StoreSettings()
     setup_logging("store", settings.log_level)
     engine = make_engine(settings.database_url)
-    servicer = StoreServicer(SightingRepository(engine), EventHub(settings.watch_buffer), WatchList(engine))
+    servicer = StoreServicer(SightingRepository(engine, timedelta(seconds=settings.track_gap_seconds)), EventHub(settings.watch_buffer), WatchList(engine))
 
     # Before the port is bound: an orchestrator sees the process exit with the reason.
     try:

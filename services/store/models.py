@@ -57,6 +57,23 @@ class Camera(Base):
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class Track(Base):
+    """A camera's consecutive sightings of one vehicle and the plate their frames vote for
+    (services/store/tracks.py): `support` is that plate's share of the frames' confidence."""
+
+    __tablename__ = "tracks"
+    __table_args__ = (Index("ix_tracks_camera_last_seen", "camera_id", "last_seen_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64))
+    plate: Mapped[str] = mapped_column(String(16), default="")
+    plate_key: Mapped[str] = mapped_column(String(16), default="")
+    support: Mapped[float] = mapped_column(Float, default=0.0)
+    frames: Mapped[int] = mapped_column(Integer, default=0)
+    first_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
 class Sighting(Base):
     """One image from one camera; `plate` is its best read and `plate_key` that read with
     look-alike characters folded together (services/store/fuzzy.py), both denormalised for search.
@@ -80,6 +97,7 @@ class Sighting(Base):
     # Set when retention dropped the image (image_ref is then empty); the reads stay.
     image_dropped_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("vehicles.id"))
+    track_id: Mapped[str | None] = mapped_column(ForeignKey("tracks.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -87,6 +105,7 @@ class Sighting(Base):
         order_by="PlateRead.rank", cascade="all, delete-orphan", lazy="selectin"
     )
     vehicle: Mapped[Vehicle | None] = relationship(lazy="joined")
+    track: Mapped[Track | None] = relationship(lazy="joined")
 
 
 class PlateRead(Base):

@@ -17,6 +17,7 @@ from cardak.v1 import common_pb2, store_pb2
 from services.common.errors import InvalidRequest, NotFound
 from services.common.plates import normalise_plate
 from services.store.fuzzy import plate_key
+from services.store import tracks
 from services.store.models import Camera, PlateRead, Sighting, Vehicle, as_utc, utc_now
 from services.store.watchlist import raise_alerts
 
@@ -40,8 +41,11 @@ class Written:
 
 
 class SightingRepository:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, track_gap: timedelta = tracks.DEFAULT_GAP) -> None:
+        """`track_gap`: frames of one camera this close together that read as one plate form a
+        track (services/store/tracks.py); zero turns tracking off."""
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._track_gap = track_gap
 
     def record_read(self, request: store_pb2.RecordReadRequest) -> Written:
         """Create the sighting or replace its reads; a repeat with the same reads changes nothing."""
@@ -80,6 +84,8 @@ class SightingRepository:
             session.flush()
             if created:
                 _saw_camera(session, request.camera_id, now)
+            if self._track_gap:
+                tracks.assign(session, row, self._track_gap)
             alerts = raise_alerts(session, row)
             return Written(to_proto(row), created=created, alerts=alerts)
 
@@ -185,6 +191,13 @@ def to_proto(row: Sighting) -> store_pb2.Sighting:
     sighting.updated_at.FromDatetime(as_utc(row.updated_at))
     if row.vehicle is not None:
         sighting.vehicle.CopyFrom(_vehicle_proto(row.vehicle))
+    if row.track is not None:
+        track = row.track
+        sighting.track.CopyFrom(
+            store_pb2.Track(track_id=track.id, plate=track.plate, support=track.support, frames=track.frames)
+        )
+        sighting.track.first_seen.FromDatetime(as_utc(track.first_seen_at))
+        sighting.track.last_seen.FromDatetime(as_utc(track.last_seen_at))
     return sighting
 
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import CursorResult, Engine, delete, exists, select, update
 from sqlalchemy.orm import sessionmaker
 
-from services.store.models import Sighting, Vehicle, utc_now
+from services.store.models import Sighting, Track, Vehicle, utc_now
 
 BATCH = 5000
 
@@ -81,4 +81,6 @@ def prune(
         with sessions.begin() as session:
             orphaned = delete(Vehicle).where(~exists().where(Sighting.vehicle_id == Vehicle.id))
             result.vehicles_deleted = cast(CursorResult[Any], session.execute(orphaned)).rowcount
+            # A track outlives none of its frames (one cut in two by the cutoff keeps its vote).
+            session.execute(delete(Track).where(~exists().where(Sighting.track_id == Track.id)))
     return result

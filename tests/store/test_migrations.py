@@ -18,7 +18,7 @@ from services.store.models import Base
 from services.store.schema import alembic_config, current, downgrade, head, upgrade
 from tests.support import free_port
 
-TABLES = {"vehicles", "sightings", "plate_reads", "cameras", "watch_entries", "alerts"}
+TABLES = {"vehicles", "sightings", "plate_reads", "cameras", "watch_entries", "alerts", "tracks"}
 
 
 def _tables(url: str) -> set[str]:

@@ -1,6 +1,6 @@
 """Retention on SQLite and PostgreSQL: images dropped (reads kept, blobs deleted from the real
 Redis unless a newer sighting shares them), sightings deleted with their reads and alerts,
-vehicle profiles nobody refers to any more deleted; and `cardak store prune` as a command."""
+vehicle profiles and tracks nobody refers to any more deleted; and `cardak store prune` as a command."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from cardak.v1 import common_pb2, store_pb2
 from services.common.blobs import BlobStore
 from services.store.db import make_engine
-from services.store.models import Alert, PlateRead, Sighting, Vehicle
+from services.store.models import Alert, PlateRead, Sighting, Track, Vehicle
 from services.store.repository import SightingRepository
 from services.store.retention import cutoff, prune
 from services.store.schema import upgrade
@@ -53,6 +53,8 @@ def test_prune_drops_images_then_sightings(empty_url: str, redis_url: str) -> No
         assert conn.scalar(select(func.count()).select_from(PlateRead).where(PlateRead.sighting_id == ancient.sighting_id)) == 0
         assert conn.scalar(select(func.count()).select_from(Alert)) == 0
         assert conn.scalar(select(func.count()).select_from(Vehicle)) == 0
+        assert conn.scalar(select(func.count()).select_from(Track).where(Track.plate == "ANCIENT1")) == 0
+        assert conn.scalar(select(func.count()).select_from(Track)) == len({k.track.track_id for k in kept.values()})
         dropped_at = conn.scalar(select(Sighting.image_dropped_at).where(Sighting.id == month_old.sighting_id))
     assert dropped_at is not None
     # A second run finds nothing to do; a retried OCR write does not bring the image back.
