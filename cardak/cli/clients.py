@@ -62,3 +62,11 @@ def vehicle_text(sighting: store_pb2.Sighting) -> str:
         return "unknown"
     text = " ".join(str(p) for p in (v.model_year or "", v.make.title(), v.model) if p)
     return text + (" (partial)" if v.status == common_pb2.PROFILE_STATUS_PARTIAL else "")
+
+
+def track_text(sighting: store_pb2.Sighting) -> str:
+    """The plate the sighting's track votes for, over how many frames; "-" for a lone frame."""
+    track = sighting.track
+    if not sighting.HasField("track") or track.frames < 2:
+        return "-"
+    return f"{track.plate} ({track.frames} frames, {track.support:.0%})"

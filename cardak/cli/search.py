@@ -8,7 +8,7 @@ import grpc
 from rich.console import Console
 from rich.table import Table
 
-from cardak.cli.clients import Clients, describe_rpc_error, vehicle_text
+from cardak.cli.clients import Clients, describe_rpc_error, track_text, vehicle_text
 from cardak.v1 import store_pb2
 
 
@@ -48,7 +48,7 @@ def search(
     found = found[:limit]
     how = {"exact": " of", "prefix": " of plates starting with", "fuzzy": " of plates like"}[match]
     table = Table(title=f"{len(found)} sighting(s)" + (f"{how} {plate.upper()}" if plate else ""))
-    for column in ("captured (UTC)", "camera", "plate", "confidence", "vehicle", "sighting"):
+    for column in ("captured (UTC)", "camera", "plate", "confidence", "track vote", "vehicle", "sighting"):
         table.add_column(column)
     for s in found:
         table.add_row(
@@ -56,6 +56,7 @@ def search(
             s.camera_id,
             s.plate or "-",
             f"{s.reads[0].confidence:.2f}" if s.reads else "",
+            track_text(s),
             vehicle_text(s),
             s.sighting_id,
         )

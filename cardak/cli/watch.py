@@ -6,7 +6,7 @@ import grpc
 from rich.console import Console
 from rich.table import Table
 
-from cardak.cli.clients import Clients, describe_rpc_error, vehicle_text
+from cardak.cli.clients import Clients, describe_rpc_error, track_text, vehicle_text
 from cardak.v1 import store_pb2
 
 MATCHES = {"exact": store_pb2.PLATE_MATCH_UNSPECIFIED, "fuzzy": store_pb2.PLATE_MATCH_FUZZY}
@@ -44,7 +44,8 @@ def event_line(event: store_pb2.SightingEvent) -> str:
         return f"[bold red]ALERT[/] {when}  {s.camera_id:<12} {s.plate:<9} matches {entry.plate} ({how}): {entry.label}  [dim]{s.sighting_id}[/]"
     kind = "new" if event.type == store_pb2.SIGHTING_EVENT_TYPE_CREATED else "upd"
     confidence = f"{s.reads[0].confidence:.2f}" if s.reads else "    "
-    return f"{kind:<5} {when}  {s.camera_id:<12} {s.plate or '-':<9} {confidence}  {vehicle_text(s)}  [dim]{s.sighting_id}[/]"
+    track = f"  track {track_text(s)}" if track_text(s) != "-" else ""
+    return f"{kind:<5} {when}  {s.camera_id:<12} {s.plate or '-':<9} {confidence}  {vehicle_text(s)}{track}  [dim]{s.sighting_id}[/]"
 
 
 def watchlist(action: str, *, plate: str, match: str, label: str, watch_id: int, console: Console) -> int:

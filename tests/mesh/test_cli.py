@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from cardak.cli.mesh import SERVICES, Mesh
@@ -52,6 +53,21 @@ def test_camera_simulator_streams_a_folder(mesh: Mesh, tmp_path: Path) -> None:
     done = run(mesh, "camera", "simulate", "--dir", str(tmp_path), "--fps", "20", "--camera", "sim-test")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "sent 3 frame(s): 3 queued" in done.stdout
+
+
+def test_frames_of_one_car_are_voted_into_one_track(mesh: Mesh, tmp_path: Path) -> None:
+    camera = f"track-{free_port()}"
+    for i, size in enumerate([(320, 240), (400, 300), (480, 360)]):
+        (tmp_path / f"frame{i}.jpg").write_bytes(render_plate_photo("TRK482", seed=10 + i, size=size))
+    done = run(mesh, "camera", "simulate", "--dir", str(tmp_path), "--fps", "10", "--camera", camera)
+    assert done.returncode == 0, done.stdout + done.stderr
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        found = run(mesh, "search", "--camera", camera)
+        if "TRK482 (3 frames" in found.stdout:
+            break
+        time.sleep(1)
+    assert "TRK482 (3 frames, 100%)" in found.stdout, found.stdout + found.stderr
 
 
 def test_clear_errors_for_a_person(mesh: Mesh, tmp_path: Path) -> None:
