@@ -25,11 +25,10 @@ T0 = datetime(2025, 6, 1, 9, 0, tzinfo=timezone.utc)
 
 
 def test_exact_and_fuzzy_entries_alert_once(repo: SightingRepository, watchlist: WatchList) -> None:
-    plate = "W" + uid("")[-6:].upper().replace("-", "")
+    plate = "W0" + uid("")[-5:].upper()  # a 0 in it, so the look-alike below always differs
     exact = watchlist.add(store_pb2.AddWatchRequest(plate=plate, label="exact one"))
     fuzzy = watchlist.add(store_pb2.AddWatchRequest(plate=plate, match=store_pb2.PLATE_MATCH_FUZZY, label="fuzzy one"))
     look_alike = plate.replace("0", "O").replace("1", "I").replace("5", "S").replace("8", "B")
-    assert look_alike != plate or plate.isalpha()
 
     def read(text: str, sighting_id: str) -> list[store_pb2.Alert]:
         request = store_pb2.RecordReadRequest(sighting_id=sighting_id, camera_id="gate", reads=[common_pb2.PlateRead(text=text)])
@@ -40,9 +39,8 @@ def test_exact_and_fuzzy_entries_alert_once(repo: SightingRepository, watchlist:
     assert {a.entry.watch_id for a in read(plate, same)} == {exact.watch_id, fuzzy.watch_id}
     assert read(plate, same) == []  # a retried write raises nothing again
     assert read(plate + "X", same) == []  # nor does a re-read with another plate
-    if look_alike != plate:
-        alerts = read(look_alike, uid("s"))
-        assert [(a.entry.watch_id, a.entry.label) for a in alerts] == [(fuzzy.watch_id, "fuzzy one")]
+    alerts = read(look_alike, uid("s"))
+    assert [(a.entry.watch_id, a.entry.label) for a in alerts] == [(fuzzy.watch_id, "fuzzy one")]
 
 
 def test_a_watched_plate_behind_the_nearest_car_still_alerts(repo: SightingRepository, watchlist: WatchList) -> None:
