@@ -1,13 +1,15 @@
 """Search at city scale: load N sightings (default 1,000,000) into PostgreSQL, then time the
 queries users make, through the store's own repository (query, rows, protobufs).
 
-    python bench/store.py [--rows 1000000] [--database-url URL] [--samples 200] [--reload] [--json]
+    python bench/store.py [--rows 1000000] [--database-url URL] [--samples 200] [--reload] [--writes 2000] [--json]
 
 Without --database-url it uses a database `cardak_bench_<rows>` on the server DATABASE_URL names
 (else 127.0.0.1:5432), created and loaded on first use and reused after (--reload starts over).
 The data: 100 cameras, 30 days, 200,000 distinct plates in US shapes seen with a skewed
 frequency (commuters pass daily, most plates once or twice), one read per sighting.
-Prints the load rate, p50/p99 per query, and the PostgreSQL plan of each query.
+Prints the load rate, p50/p99 per query, and the PostgreSQL plan of each query; then the cost of
+a RecordRead (one writer, --writes of them: cars passing 20 cameras, 5 frames each 0.3 s apart)
+with tracking on (frames voted into tracks) and off.
 """
 
 from __future__ import annotations
@@ -26,14 +28,14 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from rich.console import Console  # noqa: E402
 from rich.progress import Progress  # noqa: E402
-from sqlalchemy import Engine, create_engine, func, insert, select, text  # noqa: E402
+from sqlalchemy import Engine, create_engine, delete, func, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench._common import percentile, print_table  # noqa: E402
-from cardak.v1 import store_pb2  # noqa: E402
+from cardak.v1 import common_pb2, store_pb2  # noqa: E402
 from services.store.db import make_engine  # noqa: E402
 from services.store.fuzzy import LOOK_ALIKES, plate_key  # noqa: E402
-from services.store.models import Camera, PlateRead, Sighting  # noqa: E402
+from services.store.models import Camera, PlateRead, Sighting, Track  # noqa: E402
 from services.store.repository import SightingRepository, search_query  # noqa: E402
 from services.store.schema import upgrade  # noqa: E402
 
@@ -139,6 +141,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="default: a cardak_bench_<rows> database on DATABASE_URL's server")
     parser.add_argument("--samples", type=int, default=200, help="timed queries per kind")
     parser.add_argument("--reload", action="store_true", help="drop and load the bench database again")
+    parser.add_argument("--writes", type=int, default=2000, help="RecordRead calls timed with tracking on and off; 0 skips")
     parser.add_argument("--json", action="store_true", help="also print one JSON object on the last line")
     args = parser.parse_args()
     console = Console(width=max(Console().width, 160))  # query plans are wide
@@ -193,9 +196,42 @@ def main() -> None:
         for name, requests in queries.items():
             console.print(f"[bold]{name}[/]", highlight=False)
             console.print(plan(engine, requests[0]), highlight=False)
+    writes: dict[str, dict[str, float]] = {}
+    if args.writes:
+        for name, gap in (("tracking on", timedelta(seconds=3)), ("tracking off", timedelta(0))):
+            writes[name] = timed_writes(engine, gap, args.writes, plates, random.Random(3))
+        print_table(f"RecordRead, one writer, on {args.rows:,} sightings ({engine.dialect.name})", writes)
     if args.json:
-        print(json.dumps({"rows": args.rows, "load_rows_per_s": round(rate) if rate else None, "database": engine.dialect.name, **rows}))
+        print(json.dumps({"rows": args.rows, "load_rows_per_s": round(rate) if rate else None, "database": engine.dialect.name,
+                          **rows, "record_read": writes}))
     engine.dispose()
+
+
+def timed_writes(engine: Engine, track_gap: timedelta, count: int, plates: list[str], rng: random.Random) -> dict[str, float]:
+    """`count` RecordRead calls: cars passing 20 cameras, 5 frames 0.3 s apart, one frame in five
+    misread by a look-alike (what tracks vote away). New sighting ids and times on every run."""
+    repo = SightingRepository(engine, track_gap=track_gap)
+    run = time.time_ns()
+    times: list[float] = []
+    plate = rng.choice(plates)
+    started = time.perf_counter()
+    for i in range(count):
+        car, frame = divmod(i, 5)
+        if frame == 0:
+            plate = rng.choice(plates)
+        read = misread(plate, rng) if rng.random() < 0.2 else plate
+        request = store_pb2.RecordReadRequest(sighting_id=f"w{run}-{i}", camera_id=f"write-{car % 20:02d}",
+                                              reads=[common_pb2.PlateRead(text=read, confidence=rng.uniform(0.3, 1.0))])
+        request.captured_at.FromDatetime(START + timedelta(seconds=run % 10**9 / 1000 + car * 10 + frame * 0.3))
+        t0 = time.perf_counter()
+        repo.record_read(request)
+        times.append((time.perf_counter() - t0) * 1000)
+    elapsed = time.perf_counter() - started
+    with engine.begin() as conn:  # leave the search data as it was loaded
+        conn.execute(delete(Sighting).where(Sighting.id.like(f"w{run}-%")))
+        conn.execute(delete(Track).where(Track.camera_id.like("write-%")))
+    return {"writes": count, "per_s": round(count / elapsed),
+            "p50_ms": round(percentile(times, 50), 2), "p99_ms": round(percentile(times, 99), 2)}
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 
 from services.common.plates import normalise_plate
 from services.store.fuzzy import plate_key
-from services.store.models import Camera, Sighting, Track, as_utc
+from services.store.models import Camera, PlateRead, Sighting, Track, as_utc
 
 # Frames of a passing car come well under a second apart; an edge node's gate may drop some.
 DEFAULT_GAP = timedelta(seconds=3)
@@ -93,13 +93,15 @@ def assign(session: Session, sighting: Sighting, gap: timedelta) -> None:
         .order_by(Track.last_seen_at.desc())
     ).all()
     track = next((t for t in nearby if t is not old and same_vehicle(plate, t.plate)), None)
-    if track is None:
+    if track is None:  # the first frame: its own read is the vote
         track = Track(id=str(uuid.uuid4()), camera_id=sighting.camera_id, plate=plate, plate_key=plate_key(plate),
-                      support=1.0, frames=0, first_seen_at=taken, last_seen_at=taken)
+                      support=1.0, frames=1, first_seen_at=taken, last_seen_at=taken)
         session.add(track)
-    sighting.track = track
-    session.flush()
-    _recount(session, track)
+        sighting.track = track
+    else:
+        sighting.track = track
+        session.flush()
+        _recount(session, track)
     _forget_if_empty(session, old)
 
 
@@ -109,12 +111,16 @@ def _within(track: Track, sighting: Sighting, gap: timedelta) -> bool:
 
 
 def _recount(session: Session, track: Track) -> None:
-    members = session.scalars(select(Sighting).where(Sighting.track_id == track.id)).all()
-    reads = [(normalise_plate(s.reads[0].text), s.reads[0].confidence) for s in members if s.reads]
-    track.plate, track.support = vote(reads)
+    # One query for the members' best reads: a track is recounted on every frame it gains.
+    members = session.execute(
+        select(PlateRead.text, PlateRead.confidence, Sighting.captured_at)
+        .join(PlateRead, PlateRead.sighting_id == Sighting.id)
+        .where(Sighting.track_id == track.id, PlateRead.rank == 0)
+    ).all()
+    track.plate, track.support = vote([(normalise_plate(text), confidence) for text, confidence, _ in members])
     track.plate_key = plate_key(track.plate)
     track.frames = len(members)
-    times: list[datetime] = [as_utc(s.captured_at) for s in members]
+    times: list[datetime] = [as_utc(taken) for _, _, taken in members]
     track.first_seen_at, track.last_seen_at = min(times), max(times)
 
 
