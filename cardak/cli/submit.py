@@ -126,7 +126,9 @@ def _table(submitted: list[Submitted]) -> Table:
         read = s.reads[0] if s.reads else None
         table.add_row(
             item.path.name,
-            f"[bold]{s.plate}[/]" if s.plate else "[dim]no plate found[/]",
+            (f"[bold]{s.plate}[/]" if s.plate else "[dim]no plate found[/]")
+            # Other cars in view, nearest first after the sighting's own.
+            + "".join(f" [dim]+{r.text}[/]" for r in s.reads[1:]),
             f"{read.confidence:.2f}" if read else "",
             vehicle_text(s),
             s.camera_id,

@@ -74,6 +74,21 @@ def render_plate_photo(
     return out.getvalue()
 
 
+def render_two_cars(near_plate: str, far_plate: str, *, seed: int = 0) -> bytes:
+    """A JPEG of two cars: `near_plate` on a car filling the left of the view, `far_plate` on a
+    smaller one further off, top right (for readers that report every plate in view)."""
+    import numpy as np
+
+    near = Image.open(io.BytesIO(render_plate_photo(near_plate, seed=seed, size=(800, 600))))
+    far = Image.open(io.BytesIO(render_plate_photo(far_plate, seed=seed + 3, size=(400, 300))))
+    scene = Image.fromarray(np.full((600, 1280, 3), 90, np.uint8), "RGB")
+    scene.paste(near, (0, 0))
+    scene.paste(far, (800, 0))
+    out = io.BytesIO()
+    scene.save(out, format="JPEG", quality=90)
+    return out.getvalue()
+
+
 if __name__ == "__main__":
     SAMPLE_IMAGE.write_bytes(render_plate_photo(SAMPLE_PLATE))
     print(f"wrote {SAMPLE_IMAGE} ({SAMPLE_IMAGE.stat().st_size} bytes), plate {SAMPLE_PLATE}")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from cardak.cli.mesh import SERVICES, Mesh
 from cardak.samples import SAMPLE_IMAGE, SAMPLE_PLATE
-from cardak.samples.render import render_plate_photo
+from cardak.samples.render import render_plate_photo, render_two_cars
 from tests.support import free_port
 
 CARDAK = [sys.executable, "-m", "cardak.cli"]
@@ -36,6 +36,15 @@ def test_submit_wait_prints_plate_vehicle_and_time(mesh: Mesh) -> None:
     assert found.returncode == 0, found.stderr
     assert "sighting(s) of " + SAMPLE_PLATE in found.stdout
     assert sum(SAMPLE_PLATE in line and "cli-test" in line for line in found.stdout.splitlines()) >= 1
+
+
+def test_submit_wait_shows_every_car_in_view(mesh: Mesh, tmp_path: Path) -> None:
+    photo = tmp_path / "two-cars.jpg"
+    photo.write_bytes(render_two_cars("7ABC123", "KT5507", seed=1))
+    done = run(mesh, "submit", str(photo), "--wait", "--camera", "cli-two")
+    assert done.returncode == 0, done.stdout + done.stderr
+    row = next(line for line in done.stdout.splitlines() if photo.name in line)
+    assert "7ABC123 +KT5507" in row
 
 
 def test_submit_a_folder(mesh: Mesh, tmp_path: Path) -> None:

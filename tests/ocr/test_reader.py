@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from cardak.samples import SAMPLE_IMAGE, SAMPLE_PLATE
-from cardak.samples.render import render_plate_photo
+from cardak.samples.render import render_plate_photo, render_two_cars
 from services.common.errors import InvalidRequest
 from services.ocr.reader import PACKAGED_WEIGHTS, PlateReader
 from services.ocr.settings import OcrSettings
@@ -49,12 +49,7 @@ def test_reads_rendered_plates(reader: PlateReader, plate: str, seed: int, size:
 
 
 def test_two_cars_in_view_give_two_plates_nearest_first(reader: PlateReader) -> None:
-    near = cv2.imdecode(np.frombuffer(render_plate_photo("7ABC123", seed=1, size=(800, 600)), np.uint8), cv2.IMREAD_COLOR)
-    far = cv2.imdecode(np.frombuffer(render_plate_photo("KT5507", seed=4, size=(400, 300)), np.uint8), cv2.IMREAD_COLOR)
-    scene = np.full((600, 1280, 3), 90, np.uint8)
-    scene[:, :800] = near
-    scene[:300, 800:1200] = far
-    result = reader.read(cv2.imencode(".jpg", scene)[1].tobytes())
+    result = reader.read(render_two_cars("7ABC123", "KT5507", seed=1))
     assert [p.text for p in result.plates] == ["7ABC123", "KT5507"]
     assert result.plates[0].box.x < 800 <= result.plates[1].box.x
 
