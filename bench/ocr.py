@@ -67,6 +67,17 @@ def load_dataset(folder: Path) -> list[Labelled]:
     return [Labelled(p, "") for p in images]
 
 
+def reencode(image: bytes, quality: int) -> bytes:
+    """The image decoded and encoded again as a JPEG of `quality`, as a camera or edge node might."""
+    import cv2
+    import numpy as np
+
+    pixels = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
+    if pixels is None:
+        return image  # the reader reports it undecodable, as it would without --reencode
+    return bytes(cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, quality])[1])
+
+
 def char_accuracy(read: str, truth: str) -> float:
     """1 - edit distance / length of the truth (0 when nothing matches)."""
     previous = list(range(len(read) + 1))
@@ -85,6 +96,8 @@ def main() -> None:
     parser.add_argument("--misses", type=Path, help="CSV of misses (default bench-out/ocr-misses-<folder>.csv)")
     parser.add_argument("--split", choices=["all", "train", "val"], default="all",
                         help="plate crops only: the fine-tune's training or held-out files (services/ocr/training/split.py)")
+    parser.add_argument("--reencode", type=int, default=0, metavar="QUALITY",
+                        help="read each image after a JPEG re-encode at this quality (robustness to compression)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
 
@@ -111,8 +124,11 @@ def main() -> None:
                   TextColumn("top-1 {task.fields[acc]}"), TimeRemainingColumn(), console=console) as progress:
         task = progress.add_task(args.dataset.name, total=len(items), acc="-")
         for n, item in enumerate(items, 1):
+            image = item.path.read_bytes()
+            if args.reencode:
+                image = reencode(image, args.reencode)
             started = time.perf_counter()
-            result = reader.read(item.path.read_bytes())
+            result = reader.read(image)
             seconds.append(time.perf_counter() - started)
             for stage, ms in result.stages_ms.items():
                 stages.setdefault(stage, []).append(ms / 1000)
@@ -140,6 +156,7 @@ def main() -> None:
     summary = {
         "dataset": args.dataset.name,
         "split": args.split,
+        "reencode": args.reencode or None,
         "n": n,
         "top1": round(top1 / n, 4) if labelled else None,
         "top5": round(top5 / n, 4) if labelled else None,
@@ -166,7 +183,8 @@ def main() -> None:
 
     if labelled:
         print_table(
-            f"OCR on {args.dataset.name} ({n} images, {reader.device})",
+            f"OCR on {args.dataset.name} ({n} images, {reader.device})"
+            + (f", re-encoded at JPEG q{args.reencode}" if args.reencode else ""),
             {"accuracy": {"top-1": summary["top1"], "top-5": summary["top5"], "top-1, O=0": summary["top1_o_eq_0"],
                           "per char": summary["char_accuracy"]}},
         )
