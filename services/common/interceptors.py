@@ -33,10 +33,14 @@ _STATUS = {
 }
 
 
+def _status_of(exc: Exception) -> grpc.StatusCode:
+    """The gRPC status a ServiceError maps to; a Redis outage (or anything unmapped) is UNAVAILABLE."""
+    return next((code for cls, code in _STATUS.items() if isinstance(exc, cls)), grpc.StatusCode.UNAVAILABLE)
+
+
 def _abort(context: grpc.ServicerContext, method: str, exc: Exception) -> None:
     if isinstance(exc, ServiceError):
-        code = next(code for cls, code in _STATUS.items() if isinstance(exc, cls))
-        context.abort(code, str(exc))
+        context.abort(_status_of(exc), str(exc))
     if isinstance(exc, redis.RedisError):
         log.error("redis unreachable", extra={"method": method, "error": str(exc)})
         context.abort(grpc.StatusCode.UNAVAILABLE, "the queue store (Redis) is unreachable; try again later")
@@ -77,7 +81,7 @@ def _unary(behaviour: Callable[[Any, grpc.ServicerContext], Any], method: str) -
         try:
             return behaviour(request, context)
         except (ServiceError, redis.RedisError) as exc:
-            code = next((c.name for cls, c in _STATUS.items() if isinstance(exc, cls)), "UNAVAILABLE")
+            code = _status_of(exc).name
             _abort(context, method, exc)
         except Exception:
             code = "UNKNOWN"

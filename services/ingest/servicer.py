@@ -37,8 +37,8 @@ class IngestServicer(ingest_pb2_grpc.IngestServiceServicer):
         camera = self._tokens.camera(context) if self._tokens is not None else None
         for frame in request_iterator:
             try:
-                if self._tokens is not None and camera is not None:
-                    self._tokens.check(camera, frame.camera_id)
+                if camera is not None:
+                    CameraTokens.check(camera, frame.camera_id)
                 admitted = self._admission.admit(frame)
             except (InvalidRequest, PermissionDenied) as exc:
                 # This frame can never be accepted; say why and go on with the stream.
