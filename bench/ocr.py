@@ -33,7 +33,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench._common import percentile, print_table  # noqa: E402
-from services.common.plates import normalise_plate  # noqa: E402
+from services.common.plates import edit_distance, normalise_plate  # noqa: E402
 from services.ocr.formats import same_but_o_and_zero  # noqa: E402
 from services.ocr.training.split import is_train_file  # noqa: E402
 
@@ -80,13 +80,7 @@ def reencode(image: bytes, quality: int) -> bytes:
 
 def char_accuracy(read: str, truth: str) -> float:
     """1 - edit distance / length of the truth (0 when nothing matches)."""
-    previous = list(range(len(read) + 1))
-    for i, t in enumerate(truth, 1):
-        current = [i]
-        for j, r in enumerate(read, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (t != r)))
-        previous = current
-    return max(0.0, 1 - previous[-1] / max(len(truth), 1))
+    return max(0.0, 1 - edit_distance(truth, read) / max(len(truth), 1))
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.common.plates import normalise_plate
+from services.common.plates import edit_distance
 from services.store.fuzzy import plate_key
 from services.store.models import Camera, PlateRead, Sighting, Track, as_utc
 
@@ -45,15 +45,14 @@ def vote(frames: Sequence[tuple[str, float]]) -> tuple[str, float]:
     """(plate, support) over the frames' (plate, confidence) reads: the plate with the largest
     summed confidence, and its share of all the frames' confidence (1.0: every frame agrees)."""
     tally: dict[str, float] = defaultdict(float)
+    counts: dict[str, int] = defaultdict(int)
     for text, confidence in frames:
         if text:
             tally[text] += max(confidence, MIN_WEIGHT)
+            counts[text] += 1
     if not tally:
         return "", 0.0
     # Ties go to the plate read most often, then to the alphabet, so the vote is deterministic.
-    counts: dict[str, int] = defaultdict(int)
-    for text, _ in frames:
-        counts[text] += 1
     plate = max(tally, key=lambda t: (tally[t], counts[t], t))
     return plate, tally[plate] / sum(tally.values())
 
@@ -64,7 +63,7 @@ def same_vehicle(a: str, b: str) -> bool:
     if plate_key(a) == plate_key(b):
         return True
     limit = 2 if min(len(a), len(b)) >= 6 else 1
-    return _edit_distance(a, b, limit) <= limit
+    return edit_distance(a, b, limit) <= limit
 
 
 def assign(session: Session, sighting: Sighting, gap: timedelta) -> None:
@@ -94,10 +93,8 @@ def assign(session: Session, sighting: Sighting, gap: timedelta) -> None:
     ).all()
     track = next((t for t in nearby if t is not old and same_vehicle(plate, t.plate)), None)
     if track is None:  # the first frame: its own read is the vote
-        track = Track(id=str(uuid.uuid4()), camera_id=sighting.camera_id, plate=plate, plate_key=plate_key(plate),
-                      support=1.0, frames=1, first_seen_at=taken, last_seen_at=taken)
-        session.add(track)
-        sighting.track = track
+        sighting.track = Track(id=str(uuid.uuid4()), camera_id=sighting.camera_id, plate=plate,
+                               plate_key=plate_key(plate), support=1.0, frames=1, first_seen_at=taken, last_seen_at=taken)
     else:
         sighting.track = track
         session.flush()
@@ -117,7 +114,8 @@ def _recount(session: Session, track: Track) -> None:
         .join(PlateRead, PlateRead.sighting_id == Sighting.id)
         .where(Sighting.track_id == track.id, PlateRead.rank == 0)
     ).all()
-    track.plate, track.support = vote([(normalise_plate(text), confidence) for text, confidence, _ in members])
+    # Stored reads are already normalised (repository._read_row).
+    track.plate, track.support = vote([(text, confidence) for text, confidence, _ in members])
     track.plate_key = plate_key(track.plate)
     track.frames = len(members)
     times: list[datetime] = [as_utc(taken) for _, _, taken in members]
@@ -132,18 +130,3 @@ def _forget_if_empty(session: Session, track: Track | None) -> None:
         session.delete(track)
     else:
         _recount(session, track)
-
-
-def _edit_distance(a: str, b: str, limit: int) -> int:
-    """Levenshtein distance, or limit + 1 as soon as it must exceed `limit`."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        if min(current) > limit:
-            return limit + 1
-        previous = current
-    return previous[-1]

@@ -57,7 +57,7 @@ def raise_alerts(session: Session, sighting: Sighting) -> list[store_pb2.Alert]:
     Every plate read in the image counts, not only the best one: a car on the watch list that
     passes behind the one the camera was aimed at must still be reported. A sighting raises at
     most one alert per entry, however often its read is recorded."""
-    plates = {normalise_plate(read.text) for read in sighting.reads} - {""}
+    plates = {read.text for read in sighting.reads} - {""}  # stored normalised (repository._read_row)
     if not plates:
         return []
     matching = session.scalars(
