@@ -67,14 +67,17 @@ def load_dataset(folder: Path) -> list[Labelled]:
     return [Labelled(p, "") for p in images]
 
 
-def reencode(image: bytes, quality: int) -> bytes:
-    """The image decoded and encoded again as a JPEG of `quality`, as a camera or edge node might."""
+def reencode(image: bytes, quality: int, scale: float = 1.0) -> bytes:
+    """The image decoded and encoded again as a JPEG of `quality` (scaled by `scale` first), as a
+    camera or edge node might send it."""
     import cv2
     import numpy as np
 
     pixels = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
     if pixels is None:
         return image  # the reader reports it undecodable, as it would without --reencode
+    if scale != 1:
+        pixels = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     return bytes(cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, quality])[1])
 
 

@@ -22,7 +22,6 @@ import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-import cv2
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -30,7 +29,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench._common import print_table  # noqa: E402
-from bench.ocr import load_dataset  # noqa: E402
+from bench.ocr import load_dataset, reencode  # noqa: E402
 from cardak.v1 import store_pb2  # noqa: E402
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
@@ -63,19 +62,17 @@ def main() -> None:
         engine = make_engine(url)
         repo = SightingRepository(engine)
         right_per_scale = [0] * len(scales)
-        best_frame = voted = 0
+        nearest_right = voted = 0
         console = Console(stderr=True)
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TextColumn("voted {task.fields[acc]}"), TimeRemainingColumn(), console=console) as progress:
             task = progress.add_task(args.dataset.name, total=len(items), acc="-")
             for n, item in enumerate(items, 1):
-                photo = cv2.imread(str(item.path))
+                photo = item.path.read_bytes()
                 last: store_pb2.Sighting | None = None
                 frames_right = []
                 for k, scale in enumerate(scales):
-                    image = photo if scale == 1 else cv2.resize(photo, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
-                    jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, args.quality])[1].tobytes()
-                    plates = reader.read(jpeg).plates
+                    plates = reader.read(reencode(photo, args.quality, scale)).plates
                     request = store_pb2.RecordReadRequest(
                         sighting_id=f"{item.path.stem}-{k}", camera_id=item.path.stem, reads=[p.as_proto() for p in plates]
                     )
@@ -84,7 +81,7 @@ def main() -> None:
                     frames_right.append(bool(plates) and plates[0].text == item.plate)
                 for k, right in enumerate(frames_right):
                     right_per_scale[k] += right
-                best_frame += frames_right[-1]
+                nearest_right += frames_right[-1]
                 voted += last is not None and last.track.plate == item.plate
                 progress.update(task, advance=1, acc=f"{voted / n:.1%}")
         engine.dispose()
@@ -96,7 +93,7 @@ def main() -> None:
         "scales": scales,
         "quality": args.quality,
         "frame_top1": {str(s): round(r / n, 4) for s, r in zip(scales, right_per_scale)},
-        "nearest_frame_top1": round(best_frame / n, 4),
+        "nearest_frame_top1": round(nearest_right / n, 4),
         "voted_top1": round(voted / n, 4),
     }
     print_table(

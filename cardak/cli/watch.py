@@ -44,7 +44,8 @@ def event_line(event: store_pb2.SightingEvent) -> str:
         return f"[bold red]ALERT[/] {when}  {s.camera_id:<12} {s.plate:<9} matches {entry.plate} ({how}): {entry.label}  [dim]{s.sighting_id}[/]"
     kind = "new" if event.type == store_pb2.SIGHTING_EVENT_TYPE_CREATED else "upd"
     confidence = f"{s.reads[0].confidence:.2f}" if s.reads else "    "
-    track = f"  track {track_text(s)}" if track_text(s) != "-" else ""
+    voted = track_text(s)
+    track = f"  track {voted}" if voted != "-" else ""
     return f"{kind:<5} {when}  {s.camera_id:<12} {s.plate or '-':<9} {confidence}  {vehicle_text(s)}{track}  [dim]{s.sighting_id}[/]"
 
 

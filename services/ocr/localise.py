@@ -171,7 +171,7 @@ def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
 
 
 # Rows in the overlay strips are still read (a plate can sit at the top edge of a photo), but
-# only the best few, and only strings of a common plate shape count there (pick_plate).
+# only the best few, and only strings of a common plate shape count there (plates.pick_plates).
 MAX_OVERLAY_ROWS = 2
 
 

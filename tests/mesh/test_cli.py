@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from cardak.cli.mesh import SERVICES, Mesh
 from cardak.samples import SAMPLE_IMAGE, SAMPLE_PLATE
 from cardak.samples.render import render_plate_photo, render_two_cars
-from tests.support import free_port
+from tests.support import eventually, free_port
 
 CARDAK = [sys.executable, "-m", "cardak.cli"]
 
@@ -70,13 +69,12 @@ def test_frames_of_one_car_are_voted_into_one_track(mesh: Mesh, tmp_path: Path) 
         (tmp_path / f"frame{i}.jpg").write_bytes(render_plate_photo("TRK482", seed=10 + i, size=size))
     done = run(mesh, "camera", "simulate", "--dir", str(tmp_path), "--fps", "10", "--camera", camera)
     assert done.returncode == 0, done.stdout + done.stderr
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        found = run(mesh, "search", "--camera", camera)
-        if "TRK482 (3 frames" in found.stdout:
-            break
-        time.sleep(1)
-    assert "TRK482 (3 frames, 100%)" in found.stdout, found.stdout + found.stderr
+
+    def voted() -> str | None:
+        found = run(mesh, "search", "--camera", camera).stdout
+        return found if "TRK482 (3 frames" in found else None
+
+    assert "TRK482 (3 frames, 100%)" in eventually(voted, timeout=90, interval=1.0)
 
 
 def test_clear_errors_for_a_person(mesh: Mesh, tmp_path: Path) -> None:
