@@ -67,7 +67,7 @@ class MotionDetector:
 
 def signature(frame: np.ndarray) -> np.ndarray:
     """The frame as a 32x18 grid of cell means, normalised to zero mean and unit spread."""
-    cells = cv2.resize(_small_grey(frame, 160), (32, 18), interpolation=cv2.INTER_AREA).astype(np.float32)
+    cells = cv2.resize(_small_grey(frame, MOTION_WIDTH), (32, 18), interpolation=cv2.INTER_AREA).astype(np.float32)
     return (cells - cells.mean()) / max(float(cells.std()), 1.0)
 
 

@@ -14,6 +14,7 @@ Invariants:
 
 from __future__ import annotations
 
+import bisect
 import os
 import threading
 from dataclasses import dataclass
@@ -49,6 +50,9 @@ class Spool:
             parsed = _parse(path)
             if parsed is not None:
                 self._frames[parsed.key] = parsed
+        # The same frames in capture order: the sender asks for the next one on every frame it
+        # sends, so the order is kept as frames come and go rather than sorted on each request.
+        self._order: list[Spooled] = sorted(self._frames.values())
         self._bytes = sum(f.size for f in self._frames.values())
         self._seq = max((f.seq for f in self._frames.values()), default=0)
 
@@ -66,13 +70,14 @@ class Spool:
             f.flush()
             os.fsync(f.fileno())
         with self._lock:
-            while self._bytes + len(jpeg) > self.max_bytes and self._frames:
-                self._remove(min(self._frames.values()))
+            while self._bytes + len(jpeg) > self.max_bytes and self._order:
+                self._remove(self._order[0])
                 self.dropped += 1
             os.replace(partial, final)
             _fsync_dir(self.dir)
             frame = Spooled(captured_ns, seq, final, len(jpeg))
             self._frames[frame.key] = frame
+            bisect.insort(self._order, frame)  # an append, unless capture times went backwards
             self._bytes += frame.size
             self._changed.notify_all()
         return frame
@@ -80,10 +85,8 @@ class Spool:
     def oldest(self, limit: int, after: Spooled | None = None) -> list[Spooled]:
         """Up to `limit` frames in capture order (after `after`, when given)."""
         with self._lock:
-            frames = sorted(self._frames.values())
-        if after is not None:
-            frames = [f for f in frames if f > after]
-        return frames[:limit]
+            start = 0 if after is None else bisect.bisect_right(self._order, after)
+            return self._order[start:start + limit]
 
     def read(self, frame: Spooled) -> bytes | None:
         """The frame's bytes; None if it was dropped meanwhile to make room."""
@@ -121,6 +124,7 @@ class Spool:
     def _remove(self, frame: Spooled) -> None:
         frame.path.unlink(missing_ok=True)
         del self._frames[frame.key]
+        del self._order[bisect.bisect_left(self._order, frame)]
         self._bytes -= frame.size
 
 
