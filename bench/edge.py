@@ -71,7 +71,7 @@ def stage_costs(paths: list[Path], spool_dir: Path) -> dict[str, float]:
         t1 = time.process_time()
         gate.admit(frame, now=float(n))
         t2 = time.process_time()
-        ok, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        _, jpeg = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, settings.jpeg_quality])
         t3 = time.process_time()
         spool.put(n + 1, jpeg.tobytes())
         t4 = time.process_time()
