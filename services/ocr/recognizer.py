@@ -161,7 +161,7 @@ class PlateRecognizer:
     (LSTM + Linear); it is skipped on CUDA.
     """
 
-    def __init__(self, weights: str | Path, device: str = "cpu", quantize: bool = False) -> None:
+    def __init__(self, weights: str | Path, device: str = "cpu", quantize: bool = False, batch_size: int = 32) -> None:
         import torch
 
         model = build_model()
@@ -170,10 +170,15 @@ class PlateRecognizer:
             model = torch.quantization.quantize_dynamic(model, {torch.nn.LSTM, torch.nn.Linear}, dtype=torch.qint8)
         self.model = for_inference(model, device)
         self.device = device
+        self.batch_size = batch_size
 
-    def logits(self, crops: list[np.ndarray], batch_size: int = 32) -> list[np.ndarray]:
+    def logits(self, crops: list[np.ndarray]) -> list[np.ndarray]:
         """Per crop, (T, 37) log-probs: column 0 blank, then PLATE_ALPHABET."""
-        return batch_log_probs(self.model, [resize_line(c) for c in crops], self.device, batch_size)
+        return self.log_probs([resize_line(c) for c in crops])
+
+    def log_probs(self, lines: list[np.ndarray]) -> list[np.ndarray]:
+        """logits() of lines already resized by resize_line."""
+        return batch_log_probs(self.model, lines, self.device, self.batch_size)
 
 
 def for_inference(model: Any, device: str) -> Any:
