@@ -5,8 +5,7 @@ Each read localises on its own thread (OpenCV releases the GIL) and hands its cr
 here. A caller that finds the network idle runs it, on its own thread, for its lines and for
 every other read's lines that have queued meanwhile; callers that arrive during a pass wait
 and go together in the next. A lone read runs at once on its own thread, as if unbatched; a
-busy GPU reads many images per launch. No timer, no added wait, no extra thread (a thread of
-its own would keep a second OpenMP pool spinning on a small CPU: every stage ran 25% slower).
+busy GPU reads many images per launch. No timer, no added wait, no thread of its own.
 """
 
 from __future__ import annotations

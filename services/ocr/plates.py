@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from cardak.v1 import common_pb2
-from services.ocr.decode import ctc_log_likelihood, ctc_nbest
+from services.ocr.decode import ctc_log_likelihood, ctc_log_likelihoods, ctc_nbest
 from services.ocr.formats import COMMON_SHAPES, confusion_variants, plate_prior, shape
 
 # US plates carry 2 to 8 characters; shorter or longer lines are stickers, slogans or frames.
@@ -164,10 +164,9 @@ def _score_proposals(read: LineRead, nbest: list[tuple[str, float]]) -> dict[str
             texts.setdefault(variant, 0.0)
     if not read.views:
         beam = dict(nbest)
-        return {t: beam[t] if t in beam else ctc_log_likelihood(read.logp, t) for t in texts}
+        rest = [t for t in texts if t not in beam]
+        return {**beam, **dict(zip(rest, ctc_log_likelihoods(read.logp, rest).tolist()))}
     outputs = (read.logp, *read.views)
-    scored = {}
-    for text in texts:
-        per_crop = np.array([ctc_log_likelihood(out, text) for out in outputs])
-        scored[text] = float(np.logaddexp.reduce(per_crop) - math.log(len(outputs)))
-    return scored
+    per_crop = np.stack([ctc_log_likelihoods(out, list(texts)) for out in outputs])  # crops x texts
+    averaged = np.logaddexp.reduce(per_crop, axis=0) - math.log(len(outputs))
+    return dict(zip(texts, averaged.tolist()))
