@@ -12,16 +12,15 @@ if importlib.util.find_spec("torch") is None or importlib.util.find_spec("easyoc
 
 import sentinel  # noqa: E402
 from sentinel.metrics import QueueCollector
-from cardak.v1 import ocr_pb2, ocr_pb2_grpc, store_pb2_grpc
-from services.common.blobs import BlobStore
-from services.common.channels import open_channel
+from cardak.v1 import ocr_pb2, ocr_pb2_grpc
 from services.common.logs import setup_logging
 from services.common.redis import connect
-from services.common.server import api, serve
+from services.common.server import Background, api, serve
+from services.ocr.processes import WorkerProcesses
 from services.ocr.reader import PlateReader
 from services.ocr.servicer import OcrServicer
 from services.ocr.settings import OcrSettings
-from services.ocr.worker import ReadTask
+from services.ocr.worker import queue_worker
 
 
 def main() -> None:
@@ -31,20 +30,13 @@ def main() -> None:
     queues = sentinel.Client(client, namespace=settings.namespace)
     servicer = OcrServicer(settings)
 
-    def start_up() -> list[sentinel.Worker]:
+    def start_up() -> list[Background]:
         client.ping()
         servicer.reader = PlateReader(settings)
-        store = store_pb2_grpc.StoreServiceStub(open_channel(settings.store_addr, settings.max_message_bytes))
-        handler = ReadTask(settings, servicer.reader, BlobStore(client, settings.namespace, settings.blob_ttl_seconds), store, queues)
-        return [
-            sentinel.Worker(
-                queues,
-                settings.ocr_queue,
-                handler,
-                concurrency=settings.concurrency,
-                lease_seconds=settings.lease_seconds,
-            )
-        ]
+        background: list[Background] = [queue_worker(settings, servicer.reader)]
+        if settings.worker_processes > 1:
+            background.append(WorkerProcesses(settings.worker_processes - 1))
+        return background
 
     serve(
         settings,

@@ -17,6 +17,9 @@ class OcrSettings(MeshSettings):
     fallback_detector: bool = Field(False, description="Run EasyOCR's text detector when no row reads as a plate")
     fallback_below: float = Field(0.05, description="Plate confidence under which the fallback detector runs")
     canvas_size: int = Field(960, description="Longest side the fallback text detector works at")
-    concurrency: int = Field(1, description="Images read at once by the queue worker; their lines share recogniser passes")
+    concurrency: int = Field(1, ge=1, description="Images read at once by the queue worker; their lines share recogniser passes")
+    worker_processes: int = Field(
+        1, ge=1, description="Processes reading the queue, each with its own model and `concurrency` reads; >1 for a GPU"
+    )
     recognise_batch: int = Field(0, description="Most plate lines per recogniser pass; 0: 32 on a CPU, 512 on a GPU")
     lease_seconds: float = Field(60.0, description="Lease on a queued image; renewed while reading")

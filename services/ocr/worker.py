@@ -7,7 +7,9 @@ import logging
 import sentinel
 from cardak.v1 import store_pb2, store_pb2_grpc, tasks_pb2
 from services.common.blobs import BlobStore
+from services.common.channels import open_channel
 from services.common.errors import InvalidRequest
+from services.common.redis import connect
 from services.ocr import metrics
 from services.ocr.reader import PlateReader
 from services.ocr.settings import OcrSettings
@@ -69,3 +71,16 @@ class ReadTask:
                 "attempt": lease.attempt,
             },
         )
+
+
+def queue_worker(settings: OcrSettings, reader: PlateReader) -> sentinel.Worker:
+    """The sentinel worker that reads the OCR queue with `reader`: in the service's process and
+    in each extra worker process (services.ocr.processes)."""
+    client = connect(settings.redis_url)
+    client.ping()
+    queues = sentinel.Client(client, namespace=settings.namespace)
+    store = store_pb2_grpc.StoreServiceStub(open_channel(settings.store_addr, settings.max_message_bytes))
+    handler = ReadTask(settings, reader, BlobStore(client, settings.namespace, settings.blob_ttl_seconds), store, queues)
+    return sentinel.Worker(
+        queues, settings.ocr_queue, handler, concurrency=settings.concurrency, lease_seconds=settings.lease_seconds
+    )

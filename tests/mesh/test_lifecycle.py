@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -107,3 +109,42 @@ def test_sigterm_hands_an_ocr_task_in_flight_back_to_its_queue(start, redis_url:
     # Released, not failed: the next worker's take is its first attempt again.
     lease = queues.take("ocr", worker_id="next")[0]
     assert (lease.task_id, lease.attempt) == (task_id, 1)
+
+
+def test_worker_processes_read_side_by_side_and_hand_their_reads_back_on_sigterm(start, redis_url: str) -> None:  # type: ignore[no-untyped-def]
+    # Reads of seconds each (the fallback detector on every image), one at a time per process:
+    # two leases held at once can only come from two processes reading the queue.
+    ocr = start("ocr", CARDAK_WORKER_PROCESSES="2", CARDAK_CONCURRENCY="1", CARDAK_GRACE_SECONDS="0.2",
+                CARDAK_TORCH_THREADS="1", CARDAK_FALLBACK_DETECTOR="true", CARDAK_FALLBACK_BELOW="1.01")
+    client = connect(redis_url)
+    queues = sentinel.Client(client, namespace=start.namespace)
+    blobs = BlobStore(client, start.namespace, 600)
+    for _ in range(4):
+        task = tasks_pb2.OcrTask(sighting_id=str(uuid.uuid4()), camera_id="gate", blob_key=blobs.put(SAMPLE_IMAGE.read_bytes()))
+        queues.enqueue("ocr", task.SerializeToString())
+    eventually(lambda: queues.stats("ocr").leased == 2, timeout=120, interval=0.02)
+
+    def children() -> list[int]:
+        log = (ocr.log_dir / "ocr.log").read_text()
+        return [json.loads(line)["pid"] for line in log.splitlines() if '"worker process started"' in line]
+
+    def readers() -> set[int]:
+        """Pids holding a lease (a worker id is host:pid:random)."""
+        keys = queues.keys("ocr")
+        ids = client.zrange(keys.leased, 0, -1)
+        return {int(client.hget(keys.task(i.decode()), "worker_id").decode().split(":")[1]) for i in ids}
+
+    (first,) = children()  # the service's own process is the other reader
+    eventually(lambda: first in readers(), timeout=120, interval=0.05)
+    os.kill(first, signal.SIGKILL)  # a crash mid-read: the process is replaced, and the new one reads
+    eventually(lambda: len(children()) == 2, timeout=60)
+    eventually(lambda: children()[1] in readers(), timeout=120, interval=0.05)
+
+    assert ocr.stop() == {"ocr": 0}
+
+    stats = queues.stats("ocr")
+    # The killed process's read comes back when its lease expires (sentinel's rescue), the others at once.
+    assert (stats.ready + stats.delayed + stats.leased, stats.dead) == (4, 0)
+    for pid in children():
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)  # stopped with the service, not left behind

@@ -183,13 +183,13 @@ def synthetic_validation(count: int, seed: int) -> list[Sample]:
 
 
 @torch.no_grad()
-def evaluate(model: torch.nn.Module, samples: list[Sample], batch_size: int = 64) -> dict[str, Any]:
+def evaluate(model: torch.nn.Module, samples: list[Sample], batch_size: int = 64, device: str = "cpu") -> dict[str, Any]:
     """Exact-match accuracy of greedy decoding over already-resized lines."""
     was_training = model.training
     model.eval()
     correct, correct_o0 = 0, 0
     wrong: list[str] = []
-    logps = batch_log_probs(model, [line for line, _ in samples], batch_size=batch_size)
+    logps = batch_log_probs(model, [line for line, _ in samples], device=device, batch_size=batch_size)
     for logp, (_, label) in zip(logps, samples):
         text, _ = greedy_decode(logp)
         if text == label:
@@ -218,7 +218,7 @@ def freeze_early_convs(model: torch.nn.Module, count: int) -> None:
 def save(model: torch.nn.Module, out: Path, meta: dict[str, Any]) -> None:
     """fp16 state dict (half the size; PlateRecognizer upcasts) + JSON, each written atomically."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    state = {k: (v.half() if v.is_floating_point() else v) for k, v in model.state_dict().items()}
+    state = {k: (v.half() if v.is_floating_point() else v).cpu() for k, v in model.state_dict().items()}
     tmp = out.with_suffix(out.suffix + ".tmp")
     torch.save(state, tmp)
     os.replace(tmp, out)
@@ -228,11 +228,12 @@ def save(model: torch.nn.Module, out: Path, meta: dict[str, Any]) -> None:
     os.replace(tmp_meta, meta_path)
 
 
-def lr_at(it: int, total: int, peak: float, warmup: int) -> float:
-    """Linear warm-up, then cosine decay to 10% of the peak."""
+def lr_at(it: int, total: int, peak: float, warmup: int, time_used: float = 0.0) -> float:
+    """Linear warm-up, then cosine decay to 10% of the peak, over the iterations or the share of
+    the time budget (`time_used`, 0..1) used, whichever runs out first."""
     if it < warmup:
         return peak * (it + 1) / warmup
-    progress = (it - warmup) / max(1, total - warmup)
+    progress = max((it - warmup) / max(1, total - warmup), time_used)
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress))))
 
 
@@ -253,6 +254,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--init", type=Path, default=None, help="start weights (default: EasyOCR english_g2)")
+    ap.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                    help="auto: CUDA when PyTorch sees a GPU (lines are still rendered on the CPU, by --workers)")
+    ap.add_argument("--minutes", type=float, default=0.0,
+                    help="stop and save after this long even if --iterations are not done (0: no limit)")
     args = ap.parse_args(argv)
 
     torch.set_num_threads(args.threads)
@@ -264,8 +269,10 @@ def main(argv: list[str] | None = None) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
     init = args.init or stock_english_g2()
+    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device)
     model = build_model()
     model.load_state_dict(load_state_dict(init))
+    model.to(device)
 
     real_train: list[Sample] = []
     real_val: list[Sample] = []
@@ -289,16 +296,17 @@ def main(argv: list[str] | None = None) -> None:
         "validation": {},
         "history": [],
         "torch": torch.__version__,
+        "device": device,
     }
     init_meta = init.with_suffix(".json")
     if args.init and init_meta.exists():  # a second stage: keep the record of the first
         meta["init_record"] = json.loads(init_meta.read_text())
 
     def validate() -> dict[str, Any]:
-        figures = {"synthetic": evaluate(model, synth_val)}
+        figures = {"synthetic": evaluate(model, synth_val, device=device)}
         if real_val:
-            figures["real"] = evaluate(model, real_val)
-            figures["real_small"] = evaluate(model, real_small)
+            figures["real"] = evaluate(model, real_val, device=device)
+            figures["real_small"] = evaluate(model, real_small, device=device)
         return figures
 
     baseline = validate()
@@ -340,12 +348,16 @@ def main(argv: list[str] | None = None) -> None:
     ema = None
     last_ckpt = t0 = time.time()
     it = 0
+    time_used = 0.0
+    budget_s = max(1.0, args.minutes * 60 - (t0 - started))  # what --minutes leaves for training
     try:
         for batch in loader:
-            if it >= args.iterations or stop["flag"]:
+            time_used = (time.time() - t0) / budget_s if args.minutes else 0.0
+            if it >= args.iterations or stop["flag"] or time_used >= 1.0:
                 break
+            batch = {k: v.to(device, non_blocking=True) for k, v in batch.items()}
             for group in opt.param_groups:
-                group["lr"] = lr_at(it, args.iterations, args.lr, args.warmup)
+                group["lr"] = lr_at(it, args.iterations, args.lr, args.warmup, time_used)
             logits = model(batch["images"], None)
             logp = restricted_log_probs(logits).permute(1, 0, 2)  # (T, N, 37) for CTCLoss
             loss = ctc(logp, batch["targets"], batch["input_lengths"], batch["target_lengths"])
@@ -368,7 +380,7 @@ def main(argv: list[str] | None = None) -> None:
                 last_ckpt = time.time()
     except KeyboardInterrupt:
         log("interrupted")
-    final = it >= args.iterations
+    final = it >= args.iterations or time_used >= 1.0
     checkpoint(it, final=final, evaluate_now=True)
     log(f"done: {it} iterations in {(time.time() - started) / 60:.1f} min")
     sys.exit(0 if final or stop["flag"] else 1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import os
 import random
 from functools import lru_cache
 from pathlib import Path
@@ -21,7 +22,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
+# Debian's fonts-dejavu-core; CARDAK_SYNTH_FONT_DIR where they live elsewhere (a GPU box without them).
+FONT_DIR = Path(os.environ.get("CARDAK_SYNTH_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
 # (file, weight): condensed bold is closest to the US "penitentiary gothic" plate face.
 NUMBER_FONTS = [
     ("DejaVuSansCondensed-Bold.ttf", 5),
