@@ -63,6 +63,7 @@ def test_wiring_health_checks_and_volumes() -> None:
     gpu = yaml.safe_load((ROOT / "docker-compose.gpu.yml").read_text())["services"]["ocr"]
     assert gpu["deploy"]["resources"]["reservations"]["devices"][0]["capabilities"] == ["gpu"]
     assert gpu["environment"]["CARDAK_DEVICE"] == "cuda"
+    assert int(gpu["environment"]["CARDAK_WORKER_PROCESSES"]) > 1  # one process cannot keep a GPU busy
 
 
 def image_command(service: dict[str, Any]) -> list[str]:

@@ -100,6 +100,8 @@ def test_gpu_overlay_puts_ocr_on_a_gpu_node() -> None:
     assert container["resources"]["limits"]["nvidia.com/gpu"] == "1"
     assert container["image"].endswith("-cuda")
     assert {"name": "CARDAK_DEVICE", "value": "cuda"} in container["env"]
+    processes = int(next(e["value"] for e in container["env"] if e["name"] == "CARDAK_WORKER_PROCESSES"))
+    assert processes > 1 and int(container["resources"]["requests"]["cpu"]) >= processes  # a core each
     assert pod["nodeSelector"] == {"nvidia.com/gpu.present": "true"}
     assert {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"} in pod["tolerations"]
     for other in ("ingest", "enrich", "store"):

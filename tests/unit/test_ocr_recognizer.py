@@ -133,3 +133,28 @@ def test_finetune_runs_and_writes_weights_the_reader_loads(tmp_path) -> None:
     recognizer = PlateRecognizer(out)
     (logp,) = recognizer.logits([np.full((40, 120), 200, np.uint8)])
     assert logp.shape[1] == 37
+
+
+def test_finetune_stops_at_its_time_budget_with_weights_saved(tmp_path) -> None:
+    import json
+
+    from services.ocr.training import finetune
+
+    out = tmp_path / "w.pth"
+    with pytest.raises(SystemExit) as done:
+        finetune.main(["--out", str(out), "--iterations", "100000", "--minutes", "0.05", "--batch-size", "4",
+                       "--synth-val", "8", "--workers", "0", "--threads", "1", "--warmup", "1", "--device", "cpu"])
+    assert done.value.code == 0
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["final"] is True and 0 < meta["iterations_done"] < 100000
+    assert meta["device"] == "cpu"
+
+
+def test_learning_rate_follows_whichever_budget_runs_out_first() -> None:
+    from services.ocr.training.finetune import lr_at
+
+    assert lr_at(0, 1000, 1.0, warmup=10) == pytest.approx(0.1)
+    assert lr_at(10, 1000, 1.0, warmup=10) == pytest.approx(1.0)
+    assert lr_at(1000, 1000, 1.0, warmup=10) == pytest.approx(0.1)
+    # Halfway through the time budget but early in the iterations: halfway down the cosine.
+    assert lr_at(20, 1000, 1.0, warmup=10, time_used=0.5) == pytest.approx(0.55)
