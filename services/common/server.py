@@ -137,10 +137,16 @@ def serve(
 
 
 def _serve_metrics(addr: str, collectors: Sequence[Any]) -> None:
-    from prometheus_client import REGISTRY, start_http_server
+    from prometheus_client import REGISTRY, CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector
 
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Several processes of one service (CARDAK_WORKER_PROCESSES): the sum over their files.
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)
     host, _, port = addr.rpartition(":")
     for collector in collectors:
-        REGISTRY.register(collector)
-    start_http_server(int(port), addr=host or "0.0.0.0")
+        registry.register(collector)
+    start_http_server(int(port), addr=host or "0.0.0.0", registry=registry)
     log.info("metrics", extra={"addr": addr, "path": "/metrics"})

@@ -10,16 +10,20 @@ if importlib.util.find_spec("torch") is None or importlib.util.find_spec("easyoc
         "(pip install 'cardak[ocr]') or run the OCR image"
     )
 
+from services.ocr.processes import WorkerProcesses, share_metrics_between_processes  # noqa: E402
+from services.ocr.settings import OcrSettings  # noqa: E402
+
+if OcrSettings().worker_processes > 1:
+    share_metrics_between_processes()  # before anything imports prometheus_client
+
 import sentinel  # noqa: E402
 from sentinel.metrics import QueueCollector
 from cardak.v1 import ocr_pb2, ocr_pb2_grpc
 from services.common.logs import setup_logging
 from services.common.redis import connect
 from services.common.server import Background, api, serve
-from services.ocr.processes import WorkerProcesses
 from services.ocr.reader import PlateReader
 from services.ocr.servicer import OcrServicer
-from services.ocr.settings import OcrSettings
 from services.ocr.worker import queue_worker
 
 

@@ -6,7 +6,8 @@ and share one GIL, so threads stop helping at about 8 photos/s on an H200 (bench
 Each extra process loads its own model, takes from the same sentinel queue with its own
 worker id, and so keeps sentinel's guarantees: a process that dies mid-read has its lease
 rescued and retried like any worker's. The service's own process still serves gRPC and reads
-too; these are the additional ones.
+too; these are the additional ones. Their read metrics reach the service's /metrics through
+prometheus_client's multiprocess mode (share_metrics_between_processes).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import signal
+import tempfile
 import threading
 import time
 from multiprocessing.process import BaseProcess
@@ -23,6 +25,17 @@ log = logging.getLogger("cardak.ocr")
 
 # A child that keeps dying is restarted at most this often (a broken GPU, a bad model file).
 RESTART_PAUSE_SECONDS = 5.0
+
+
+def share_metrics_between_processes() -> None:
+    """Have every process's counters and histograms kept in files of one folder, which the
+    service's /metrics sums (prometheus_client's multiprocess mode; services.common.server).
+
+    Call before prometheus_client is first imported: it picks its storage at import. Children
+    inherit the folder through the environment. A folder already named is kept.
+    """
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="cardak-ocr-metrics-")
 
 
 class WorkerProcesses:

@@ -114,8 +114,10 @@ def test_sigterm_hands_an_ocr_task_in_flight_back_to_its_queue(start, redis_url:
 def test_worker_processes_read_side_by_side_and_hand_their_reads_back_on_sigterm(start, redis_url: str) -> None:  # type: ignore[no-untyped-def]
     # Reads of seconds each (the fallback detector on every image), one at a time per process:
     # two leases held at once can only come from two processes reading the queue.
+    metrics_addr = f"127.0.0.1:{free_port()}"
     ocr = start("ocr", CARDAK_WORKER_PROCESSES="2", CARDAK_CONCURRENCY="1", CARDAK_GRACE_SECONDS="0.2",
-                CARDAK_TORCH_THREADS="1", CARDAK_FALLBACK_DETECTOR="true", CARDAK_FALLBACK_BELOW="1.01")
+                CARDAK_TORCH_THREADS="1", CARDAK_FALLBACK_DETECTOR="true", CARDAK_FALLBACK_BELOW="1.01",
+                CARDAK_METRICS_ADDR=metrics_addr)
     client = connect(redis_url)
     queues = sentinel.Client(client, namespace=start.namespace)
     blobs = BlobStore(client, start.namespace, 600)
@@ -139,6 +141,10 @@ def test_worker_processes_read_side_by_side_and_hand_their_reads_back_on_sigterm
     os.kill(first, signal.SIGKILL)  # a crash mid-read: the process is replaced, and the new one reads
     eventually(lambda: len(children()) == 2, timeout=60)
     eventually(lambda: children()[1] in readers(), timeout=120, interval=0.05)
+
+    # One endpoint for all the processes (summed from prometheus_client's multiprocess files).
+    text = httpx.get(f"http://{metrics_addr}/metrics", timeout=5).text
+    assert "cardak_ocr_read_seconds_count" in text and "sentinel_queue_leased{" in text
 
     assert ocr.stop() == {"ocr": 0}
 
