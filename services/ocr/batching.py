@@ -48,10 +48,10 @@ class BatchingRecognizer:
             self._pending.append(request)
             while self._running and not request.done:
                 self._changed.wait()
-            if not request.done:
-                taken = self._take(request)
+            taken = [] if request.done else self._take(request)  # done: another runner read it
+            if taken:
                 self._running = True
-        if not request.done:
+        if taken:
             self._run(taken)
         if request.error is not None:
             raise request.error
