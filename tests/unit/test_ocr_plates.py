@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from cardak.v1 import common_pb2
-from services.ocr.decode import ctc_log_likelihood, ctc_nbest
+from services.ocr.decode import ctc_log_likelihood, ctc_log_likelihoods, ctc_nbest
 from services.ocr.formats import confusion_variants, plate_prior, shape
 from services.ocr.plates import Box, LineRead, PlateResult, pick_plates
 from services.ocr.recognizer import PLATE_ALPHABET
@@ -182,3 +182,37 @@ def test_only_a_confident_plate_shaped_read_elsewhere_is_a_second_plate() -> Non
     state = line(spelled("ABC1234"), y=260, height=20, x=110)  # just above the number: the same plate
     for other in (sign, doubtful, state):
         assert [p.text for p in pick_plates([number, other])] == ["7ABC123"]
+
+
+def _collapse(path: tuple[int, ...]) -> str:
+    """A CTC alignment (class ids, 0 blank) -> its text: merge repeats, drop blanks."""
+    out, prev = [], 0
+    for k in path:
+        if k and k != prev:
+            out.append(PLATE_ALPHABET[k - 1])
+        prev = k
+    return "".join(out)
+
+
+def test_ctc_likelihoods_of_several_texts_equal_the_sum_over_every_alignment() -> None:
+    import itertools
+
+    rng = np.random.default_rng(3)
+    active = [0, SYMBOLS.index("A"), SYMBOLS.index("B")]  # blank, A, B carry all the probability
+    for steps in (1, 3, 5):
+        p = np.zeros((steps, len(SYMBOLS)))
+        p[:, active] = rng.dirichlet(np.ones(3), size=steps)
+        with np.errstate(divide="ignore"):
+            logp = np.log(p)
+        totals: dict[str, float] = {}
+        for path in itertools.product(active, repeat=steps):
+            text = _collapse(path)
+            totals[text] = totals.get(text, 0.0) + float(np.prod([p[t, k] for t, k in enumerate(path)]))
+        texts = ["", "A", "AB", "BA", "AA", "ABA", "AAB", "BBB", "ABAB", "ABABAB"]
+        got = ctc_log_likelihoods(logp, texts)
+        for text, value in zip(texts, got):
+            expected = totals.get(text, 0.0)
+            if expected == 0.0:
+                assert value == -math.inf, text
+            else:
+                assert value == pytest.approx(math.log(expected), abs=1e-9), (steps, text)
