@@ -83,7 +83,7 @@ class WorkerProcesses:
                 child.join()
 
     def _spawn(self, index: int) -> BaseProcess:
-        child = self._context.Process(target=_child_main, name=f"ocr-worker-{index + 1}", daemon=False)
+        child = self._context.Process(target=_child_main, args=(os.getpid(),), name=f"ocr-worker-{index + 1}", daemon=False)
         child.start()
         log.info("worker process started", extra={"pid": child.pid, "index": index + 1})
         return child
@@ -102,8 +102,12 @@ class WorkerProcesses:
                     self._children[index] = self._spawn(index)
 
 
-def _child_main() -> None:
-    """One extra worker process: the same settings (environment), model and handler as the service's."""
+def _child_main(parent: int) -> None:
+    """One extra worker process: the same settings (environment), model and handler as the service's.
+
+    It stops on SIGTERM, and on its own when the service's process is gone (killed, crashed):
+    an orphan would go on reading the queue beside the service's next start.
+    """
     from services.common.logs import setup_logging
     from services.ocr.worker import queue_worker
     from services.ocr.reader import PlateReader
@@ -117,7 +121,9 @@ def _child_main() -> None:
     worker = queue_worker(settings, PlateReader(settings))
     worker.start()
     while not stopping.wait(0.5):  # signal handlers run only between waits on the main thread
-        pass
+        if os.getppid() != parent:
+            log.error("the OCR service's process is gone; stopping this worker process", extra={"parent": parent})
+            break
     worker.stop(settings.grace_seconds)
     logging.shutdown()
     os._exit(0)  # as the service does: a forward pass past its grace must not abort the exit

@@ -154,3 +154,20 @@ def test_worker_processes_read_side_by_side_and_hand_their_reads_back_on_sigterm
     for pid in children():
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)  # stopped with the service, not left behind
+
+
+def test_worker_processes_stop_when_the_service_process_is_killed(start) -> None:  # type: ignore[no-untyped-def]
+    ocr = start("ocr", CARDAK_WORKER_PROCESSES="2", CARDAK_GRACE_SECONDS="0.2")
+    log_file = ocr.log_dir / "ocr.log"
+    eventually(lambda: '"worker process started"' in log_file.read_text(), timeout=30)
+    (child,) = [json.loads(line)["pid"] for line in log_file.read_text().splitlines() if '"worker process started"' in line]
+    os.kill(ocr.processes["ocr"].pid, signal.SIGKILL)
+
+    def gone() -> bool:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    eventually(gone, timeout=30)  # no orphan left reading the queue
