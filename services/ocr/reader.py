@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import os
 import time
 import warnings
 from dataclasses import dataclass, field, replace
@@ -66,8 +67,11 @@ class PlateReader:
         import torch
 
         _one_malloc_arena()
-        if settings.torch_threads > 0:
-            torch.set_num_threads(settings.torch_threads)
+        threads = settings.torch_threads
+        if not threads and settings.worker_processes > 1:
+            threads = max(1, (os.cpu_count() or 1) // settings.worker_processes)  # a share each, not all each
+        if threads > 0:
+            torch.set_num_threads(threads)
         self.device = choose_device(settings.device)
         self._settings = settings
         weights = Path(settings.recognizer_weights) if settings.recognizer_weights else PACKAGED_WEIGHTS

@@ -9,7 +9,7 @@ from services.common.settings import MeshSettings
 
 class OcrSettings(MeshSettings):
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: CUDA when torch sees a GPU")
-    torch_threads: int = Field(0, description="CPU threads for PyTorch; 0 lets PyTorch choose")
+    torch_threads: int = Field(0, description="CPU threads for PyTorch; 0: PyTorch chooses (the cores shared out among worker processes)")
     recognizer_weights: str = Field("", description="Plate recogniser weights; empty: the ones shipped in services/ocr/weights")
     read_region: bool = Field(True, description="Read the state name printed around the number")
     max_lines: int = Field(20, description="Candidate character rows read per photo")

@@ -94,3 +94,29 @@ def test_fallback_detector_runs_only_when_no_row_reads_as_a_plate() -> None:
     empty = reader.read(jpeg.tobytes())
     assert empty.plates == []
     assert empty.stages_ms["fallback"] > 0  # nothing read: EasyOCR's detector was asked too
+
+
+def test_reads_at_once_on_many_threads_match_reads_one_by_one(reader: PlateReader) -> None:
+    """The worker's concurrency: rows of different photos share recogniser passes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    photos = [render_plate_photo(p, seed=s) for s, p in enumerate(["7ABC123", "JLM7605", "8XYZ210", "KT5507", "ABC1234"])]
+    alone = [reader.read(photo).plates[0] for photo in photos]
+    with ThreadPoolExecutor(len(photos)) as pool:
+        together = [r.plates[0] for r in pool.map(reader.read, photos)]
+    assert [p.text for p in together] == [p.text for p in alone] == ["7ABC123", "JLM7605", "8XYZ210", "KT5507", "ABC1234"]
+    for a, b in zip(alone, together):
+        assert b.confidence == pytest.approx(a.confidence, abs=0.05)  # batch-mates may pad a row by a few columns
+
+
+def test_worker_processes_share_the_cpu_cores_out() -> None:
+    import os
+
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        PlateReader(OcrSettings(device="cpu", worker_processes=2, read_region=False))
+        assert torch.get_num_threads() == max(1, (os.cpu_count() or 1) // 2)
+    finally:
+        torch.set_num_threads(before)
