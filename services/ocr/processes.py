@@ -54,11 +54,6 @@ class WorkerProcesses:
         self._stopping = threading.Event()
         self._lock = threading.Lock()
 
-    @property
-    def pids(self) -> list[int]:
-        with self._lock:
-            return [c.pid for c in self._children if c.pid is not None]
-
     def start(self) -> threading.Thread:
         with self._lock:
             self._children = [self._spawn(i) for i in range(self._count)]

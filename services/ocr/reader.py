@@ -27,7 +27,7 @@ from services.common.errors import InvalidRequest
 from services.ocr.batching import BatchingRecognizer
 from services.ocr.localise import find_lines
 from services.ocr.plates import Box, LineRead, PlateResult, pick_plates
-from services.ocr.recognizer import PlateRecognizer, easyocr_model_dir, stock_english_g2
+from services.ocr.recognizer import PlateRecognizer, choose_device, easyocr_model_dir, stock_english_g2
 from services.ocr.region import WordReader, guess_state
 from services.ocr.settings import OcrSettings
 
@@ -44,16 +44,6 @@ class ReadResult:
     elapsed_ms: float
     # Where the time went: "decode", "localise", "recognise", "post_process" ("fallback", "region").
     stages_ms: dict[str, float] = field(default_factory=dict)
-
-
-def choose_device(wanted: str) -> str:
-    import torch
-
-    if wanted == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError("CARDAK_DEVICE=cuda but PyTorch sees no CUDA device")
-    if wanted == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return wanted
 
 
 class PlateReader:

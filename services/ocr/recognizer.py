@@ -97,6 +97,17 @@ def stock_english_g2() -> Path:
     return easyocr_model_dir() / "english_g2.pth"
 
 
+def choose_device(wanted: str) -> str:
+    """The torch device for CARDAK_DEVICE or the fine-tune's --device ("auto", "cpu" or "cuda")."""
+    import torch
+
+    if wanted == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("CUDA was asked for (CARDAK_DEVICE=cuda or --device cuda) but PyTorch sees no CUDA device")
+    if wanted == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return wanted
+
+
 def build_model() -> Any:
     """A fresh float english_g2-architecture network (97 outputs)."""
     from easyocr.model.vgg_model import Model

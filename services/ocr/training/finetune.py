@@ -37,6 +37,7 @@ from services.ocr.recognizer import (
     PLATE_ALPHABET,
     batch_log_probs,
     build_model,
+    choose_device,
     encode_label,
     greedy_decode,
     load_state_dict,
@@ -269,7 +270,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
 
     init = args.init or stock_english_g2()
-    device = "cuda" if args.device == "auto" and torch.cuda.is_available() else ("cpu" if args.device == "auto" else args.device)
+    device = choose_device(args.device)
     model = build_model()
     model.load_state_dict(load_state_dict(init))
     model.to(device)
