@@ -158,7 +158,11 @@ def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
                 band = Box(region.x, region.y + region.height // 5, region.width, region.height * 13 // 20)
                 inside = sum(1 for b in blobs if _contains(band, b) and b.height >= 0.3 * band.height)
                 lines.append(Line(_unscale(band, scale), 0, 0.5 + 0.25 * min(inside, 6)))
-    lines = _prefer_tallest(_dedupe(sorted(lines, key=lambda l: l.score, reverse=True)))
+    lines = _dedupe(sorted(lines, key=lambda l: l.score, reverse=True))
+    # The tallest-row rule below is fooled by a taller row that is not text (a grille's
+    # slots just above the plate), so the best rows before it keep a place among those read.
+    unbowed = [line.box for line in lines[:ALWAYS_READ]]
+    lines = _prefer_tallest(lines)
     strips: list[Line] = []
     if height >= 300:
         in_strip = [_is_overlay(line.box, height) for line in lines]
@@ -166,9 +170,16 @@ def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
         strips = [replace(line, overlay=True) for line in ranked[:MAX_OVERLAY_ROWS]]
         lines = [line for line, o in zip(lines, in_strip) if not o]
     # Overlay rows come last, so the best rows elsewhere keep the extra views, but keep a place.
-    kept = sorted(lines, key=lambda l: l.score, reverse=True)[: max(0, max_lines - len(strips))]
+    room = max(0, max_lines - len(strips))
+    by_box = {line.box: line for line in lines}
+    reserved = [by_box[box] for box in unbowed if box in by_box][:room]
+    rest = sorted((line for line in lines if line.box not in unbowed), key=lambda l: l.score, reverse=True)
+    kept = sorted(reserved + rest[: room - len(reserved)], key=lambda l: l.score, reverse=True)
     return kept + strips[:max_lines]
 
+
+# Rows ranked this high by their own shape are read whatever _prefer_tallest makes of them.
+ALWAYS_READ = 4
 
 # Rows in the overlay strips are still read (a plate can sit at the top edge of a photo), but
 # only the best few, and only strings of a common plate shape count there (plates.pick_plates).

@@ -64,6 +64,17 @@ def test_big_lettering_above_the_plate_does_not_demote_its_number() -> None:
     assert best.box.y > 250
 
 
+def test_a_grille_above_the_plate_does_not_push_its_number_out_of_the_rows_read() -> None:
+    grey = grey_photo("CDK4217", 0)
+    # A grille's slots just above the plate: a row of blobs four times taller than the plate's
+    # characters, which the tallest-row rule takes for the plate's number.
+    for i in range(6):
+        cv2.rectangle(grey, (190 + 45 * i, 100), (220 + 45 * i, 240), 30, 6)
+    lines = find_lines(grey, max_lines=3)
+    assert lines[0].box.y < 250  # the grille still ranks first ...
+    assert any(line.blobs == len("CDK4217") and line.box.y > 300 for line in lines)  # ... but the number is read
+
+
 def xs(pieces: list[list[Blob]]) -> list[list[int]]:
     return [[b.x for b in piece] for piece in pieces]
 
