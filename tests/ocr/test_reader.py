@@ -9,7 +9,7 @@ import pytest
 from cardak.samples import SAMPLE_IMAGE, SAMPLE_PLATE
 from cardak.samples.render import render_plate_photo, render_two_cars
 from services.common.errors import InvalidRequest
-from services.ocr.reader import PACKAGED_WEIGHTS, PlateReader
+from services.ocr.reader import MIN_REGION_NUMBER_HEIGHT, PACKAGED_WEIGHTS, PlateReader
 from services.ocr.settings import OcrSettings
 
 
@@ -66,6 +66,30 @@ def test_state_named_on_the_plate(reader: PlateReader) -> None:
         named += state[0].region == "CA"
         wrong += state[0].region not in ("", "CA") or other[0].region != ""
     assert named >= 4 and wrong == 0
+
+
+def test_the_state_is_not_looked_for_around_a_number_too_small_to_show_it(reader: PlateReader) -> None:
+    calls: list[int] = []
+    words = reader._words
+    assert words is not None
+
+    class Counting:
+        def read(self, crops: list[np.ndarray]) -> list[str]:
+            calls.append(len(crops))
+            return words.read(crops)
+
+    photo = cv2.imdecode(np.frombuffer(render_plate_photo("6TRJ244", seed=0, size=(1280, 720)), np.uint8), cv2.IMREAD_COLOR)
+    small = cv2.imencode(".png", cv2.resize(photo, None, fx=0.2, fy=0.2, interpolation=cv2.INTER_AREA))[1].tobytes()
+    reader._words = Counting()  # type: ignore[assignment]
+    try:
+        far = reader.read(small).plates
+        assert far and far[0].box.height < MIN_REGION_NUMBER_HEIGHT and far[0].region == ""
+        assert calls == []
+        near = reader.read(render_plate_photo("6TRJ244", seed=0, size=(1280, 720))).plates
+        assert near and near[0].box.height >= MIN_REGION_NUMBER_HEIGHT
+        assert calls == [2]  # the bands above and below the number
+    finally:
+        reader._words = words
 
 
 def test_a_photo_without_a_plate_reads_nothing(reader: PlateReader) -> None:
