@@ -72,13 +72,15 @@ def test_the_state_is_not_looked_for_around_a_number_too_small_to_show_it(reader
     calls: list[int] = []
     words = reader._words
     assert words is not None
+    read_words = words.read
 
     class Counting:
         def read(self, crops: list[np.ndarray]) -> list[str]:
             calls.append(len(crops))
-            return words.read(crops)
+            return read_words(crops)
 
     photo = cv2.imdecode(np.frombuffer(render_plate_photo("6TRJ244", seed=0, size=(1280, 720)), np.uint8), cv2.IMREAD_COLOR)
+    assert photo is not None
     small = cv2.imencode(".png", cv2.resize(photo, None, fx=0.2, fy=0.2, interpolation=cv2.INTER_AREA))[1].tobytes()
     reader._words = Counting()  # type: ignore[assignment]
     try:
