@@ -171,7 +171,8 @@ def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
     # Overlay rows come last, so the best rows elsewhere keep the extra views, but keep a place.
     room = max(0, max_lines - len(strips))
     by_box = {line.box: line for line in lines}
-    reserved = [by_box[box] for box in unbowed if box in by_box][:room]
+    # At most half the places: with few rows read, the rule's own choice still comes first.
+    reserved = [by_box[box] for box in unbowed if box in by_box][: room // 2]
     rest = sorted((line for line in lines if line.box not in unbowed), key=lambda l: l.score, reverse=True)
     kept = sorted(reserved + rest[: room - len(reserved)], key=lambda l: l.score, reverse=True)
     return kept + strips[:max_lines]
