@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+
 import numpy as np
 
 from services.ocr.recognizer import PlateRecognizer, resize_line
