@@ -129,6 +129,17 @@ def test_nothing_plate_like_gives_no_plate() -> None:
     assert best([line(spelled("A"))]) is None  # one character is not a plate
 
 
+def test_a_faint_guess_is_no_plate_but_the_same_string_read_clearly_is() -> None:
+    # Blurred noise: each character frame spreads its probability over ten look-alikes, so the
+    # best string beats "no characters" yet is far too unlikely to report (score under -6).
+    faint = {"6": 0.15} | {c: 0.08 for c in "G8B5S3EPR"} | {"-": 0.05}
+    noise = line([faint, "-", faint, "-"], geometry=0.0)
+    assert ctc_nbest(noise.logp, n=1)[0][0] == "66"
+    assert best([noise]) is None
+    plate = best([line(spelled("66"), geometry=0.0)])
+    assert plate is not None and plate.text == "66"
+
+
 def test_as_proto_round_trips_every_field() -> None:
     result = PlateResult(
         text="ABC123",
