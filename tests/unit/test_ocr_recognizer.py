@@ -158,3 +158,41 @@ def test_learning_rate_follows_whichever_budget_runs_out_first() -> None:
     assert lr_at(1000, 1000, 1.0, warmup=10) == pytest.approx(0.1)
     # Halfway through the time budget but early in the iterations: halfway down the cosine.
     assert lr_at(20, 1000, 1.0, warmup=10, time_used=0.5) == pytest.approx(0.55)
+
+
+def test_soup_is_the_mean_of_its_ingredients_and_loads_in_the_reader(tmp_path) -> None:
+    import json
+
+    import torch
+
+    from services.ocr.training import soup
+
+    paths = []
+    for seed in (1, 2):
+        torch.manual_seed(seed)
+        path = tmp_path / f"run{seed}.pth"
+        torch.save({k: v.half() for k, v in build_model().state_dict().items()}, path)
+        path.with_suffix(".json").write_text(json.dumps({"seed": seed}))
+        paths.append(path)
+    out = tmp_path / "soup.pth"
+    soup.main([str(p) for p in paths] + ["--out", str(out)])
+
+    a, b, mean = (torch.load(p, weights_only=True) for p in (*paths, out))
+    key = "Prediction.weight"
+    assert not torch.equal(a[key], b[key])
+    assert torch.allclose(mean[key].float(), (a[key].float() + b[key].float()) / 2, atol=1e-3)
+    assert [i["record"]["seed"] for i in json.loads(out.with_suffix(".json").read_text())["soup_of"]] == [1, 2]
+    (logp,) = PlateRecognizer(out).logits([np.full((40, 120), 200, np.uint8)])
+    assert logp.shape[1] == 37
+
+
+def test_soup_refuses_networks_of_another_shape() -> None:
+    import torch
+
+    from services.ocr.training.soup import average
+
+    small = {"w": torch.zeros(2, 3)}
+    with pytest.raises(ValueError, match="w is"):
+        average([small, {"w": torch.zeros(3, 3)}])
+    with pytest.raises(ValueError, match="other keys"):
+        average([small, {"v": torch.zeros(2, 3)}])
