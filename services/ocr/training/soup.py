@@ -4,9 +4,10 @@
         /tmp/shipped.pth /tmp/a.pth /tmp/b.pth --real-dir ../shared/data/openalpr-benchmarks/plates
 
 Fine-tunes that start from the same weights stay in one basin, so their average is a network
-too, and it keeps what the runs agree on: each run of more training sharpened the network on
-the plates it was trained on and moved street-photo reads either way with its seed; the
-average of three held more of both. Every ingredient must have the same keys and shapes. The
+too, and it keeps what the runs agree on. Each longer GPU run read the held-out crops better
+and street photos worse at top-1 (better at top-5); the mean of the CPU-trained weights and two
+such runs kept most of both (services/ocr/README.md). Every ingredient must have the same keys
+and shapes. The
 JSON beside --out records each ingredient's own record and, with --real-dir, the soup's
 validation figures (the fine-tune's own held-out crops, never trained on).
 """
