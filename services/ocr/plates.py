@@ -147,7 +147,45 @@ def _rank(reads: list[LineRead]) -> list[_Scored]:
                 continue  # a burnt-in date, time or name, which O/0 mix-ups give letters
             score = log_p + PRIOR_WEIGHT * plate_prior(text) + GEOMETRY_WEIGHT * read.geometry
             ranked.append(_Scored(score, text, log_p, read, raw))
-    return sorted(ranked, key=lambda e: e.score, reverse=True)
+    return sorted(_fragments_below_wholes(ranked), key=lambda e: e.score, reverse=True)
+
+
+def _fragments_below_wholes(ranked: list[_Scored]) -> list[_Scored]:
+    """A row nested in a wider row whose best read is a common plate shape, reading a piece of
+    that string (all but at most one character the same), is a fragment of the plate: it may not
+    outrank the whole. The localiser also reads a long row's pieces (a piece is sometimes the
+    plate: a vanity plate beside a frame's lettering), and a confident piece read, 6TGN55 off the
+    middle of 5TGN556, outscored the whole row's less certain read. A whole of uncommon shape
+    demotes nothing: then the piece may be the plate."""
+    best: dict[int, _Scored] = {}
+    for entry in ranked:
+        if id(entry.read) not in best or entry.score > best[id(entry.read)].score:
+            best[id(entry.read)] = entry
+    wholes = [w for w in best.values() if shape(w.text) in COMMON_SHAPES]
+    out = []
+    for entry in ranked:
+        for whole in wholes:
+            if (whole.read is not entry.read and _nested(entry.read.box, whole.read.box)
+                    and _piece_of(entry.text, whole.text)):
+                entry = _Scored(min(entry.score, whole.score - 0.01), entry.text, entry.log_p, entry.read, entry.raw)
+        out.append(entry)
+    return out
+
+
+def _nested(inner: Box, outer: Box) -> bool:
+    """`inner` lies within `outer` side to side (a little slack) and is clearly narrower."""
+    slack = 0.15 * outer.height
+    shared_height = min(inner.y + inner.height, outer.y + outer.height) - max(inner.y, outer.y)
+    return (outer.width >= 1.25 * inner.width and inner.x >= outer.x - slack
+            and inner.x + inner.width <= outer.x + outer.width + slack and shared_height >= 0.5 * inner.height)
+
+
+def _piece_of(piece: str, whole: str) -> bool:
+    """`piece` (3 characters or more, shorter than `whole`) matches a run of `whole` but for one character."""
+    n = len(piece)
+    if n < 3 or n >= len(whole):
+        return False
+    return any(sum(a != b for a, b in zip(piece, whole[i : i + n])) <= 1 for i in range(len(whole) - n + 1))
 
 
 def _same_plate(a: Box, b: Box) -> bool:

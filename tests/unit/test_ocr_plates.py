@@ -140,6 +140,28 @@ def test_a_faint_guess_is_no_plate_but_the_same_string_read_clearly_is() -> None
     assert plate is not None and plate.text == "66"
 
 
+def test_a_piece_of_a_row_does_not_outrank_the_whole_plate_it_belongs_to() -> None:
+    # The whole row (x 10..130) reads 5TGN556 a little less surely, and looks less like a row
+    # of plate characters, than its middle piece (x 30..90) reads 6TGN55.
+    unsure = [{c: 0.7, "-": 0.25} if c != "-" else c for c in spelled("5TGN556")]
+    whole = LineRead(Box(10, 50, 120, 30), ctc_output(unsure), geometry=0.0)
+    piece = LineRead(Box(30, 55, 60, 20), ctc_output(spelled("6TGN55")), geometry=0.8)
+    plate = best([whole, piece])
+    assert plate is not None and plate.text == "5TGN556"
+    assert "6TGN55" in [text for text, _ in plate.candidates]
+    # Apart (the piece elsewhere in the photo), the piece still wins: only nesting demotes it.
+    apart = best([whole, LineRead(Box(300, 55, 60, 20), piece.logp, geometry=0.8)])
+    assert apart is not None and apart.text == "6TGN55"
+
+
+def test_a_vanity_piece_beats_a_whole_row_of_uncommon_shape() -> None:
+    # The whole row took in frame lettering (1HK0E7C1 is no plate shape): the piece is the plate.
+    whole = LineRead(Box(10, 50, 120, 30), ctc_output(spelled("1HK0E7C1")), geometry=0.0)
+    piece = LineRead(Box(25, 55, 90, 20), ctc_output(spelled("HK0E7C")), geometry=0.8)
+    plate = best([whole, piece])
+    assert plate is not None and plate.text == "HK0E7C"
+
+
 def test_as_proto_round_trips_every_field() -> None:
     result = PlateResult(
         text="ABC123",
