@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -167,7 +167,7 @@ def _fragments_below_wholes(ranked: list[_Scored]) -> list[_Scored]:
         for whole in wholes:
             if (whole.read is not entry.read and _nested(entry.read.box, whole.read.box)
                     and _piece_of(entry.text, whole.text)):
-                entry = _Scored(min(entry.score, whole.score - 0.01), entry.text, entry.log_p, entry.read, entry.raw)
+                entry = replace(entry, score=min(entry.score, whole.score - 0.01))
         out.append(entry)
     return out
 
