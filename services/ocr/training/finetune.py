@@ -110,6 +110,12 @@ def shrink(img: np.ndarray, scale: float) -> np.ndarray:
     return cv2.resize(img, (max(8, int(w * scale)), max(8, int(h * scale))), interpolation=cv2.INTER_AREA)
 
 
+def held_out_sets(full: list[Sample]) -> tuple[list[Sample], list[Sample]]:
+    """The held-out crops as the fine-tune validates them: ("real": the middle band at full size,
+    "real_small": the same shrunk to street-photo size)."""
+    return [(resize_line(middle_band(img)), label) for img, label in full], shrunk_validation(full)
+
+
 def shrunk_validation(full: list[Sample], scale: float = 0.25, quality: int = 75) -> list[Sample]:
     """The validation crops at the size a plate has in a street photo (~80 px wide), JPEG-compressed."""
     out = []
@@ -280,8 +286,7 @@ def main(argv: list[str] | None = None) -> None:
     real_small: list[Sample] = []
     if args.real_dir:
         real_train, full_val = load_real(args.real_dir)
-        real_val = [(resize_line(middle_band(img)), label) for img, label in full_val]
-        real_small = shrunk_validation(full_val)
+        real_val, real_small = held_out_sets(full_val)
     log(f"real split: train={len(real_train)} val={len(real_val)} (crc32(name) % 10 < 6 -> train)")
     synth_val = synthetic_validation(args.synth_val, seed=12345)
 

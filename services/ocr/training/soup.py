@@ -7,9 +7,8 @@ Fine-tunes that start from the same weights stay in one basin, so their average 
 too, and it keeps what the runs agree on. Each longer GPU run read the held-out crops better
 and street photos worse at top-1 (better at top-5); the mean of the CPU-trained weights and two
 such runs kept most of both (services/ocr/README.md). Every ingredient must have the same keys
-and shapes. The
-JSON beside --out records each ingredient's own record and, with --real-dir, the soup's
-validation figures (the fine-tune's own held-out crops, never trained on).
+and shapes. The JSON beside --out records each ingredient's own record and, with --real-dir, the
+soup's validation figures (the fine-tune's own held-out crops, never trained on).
 """
 
 from __future__ import annotations
@@ -22,8 +21,8 @@ from typing import Any, Mapping, Sequence
 
 import torch
 
-from services.ocr.recognizer import build_model, load_state_dict, resize_line
-from services.ocr.training.finetune import evaluate, load_real, middle_band, save, shrunk_validation
+from services.ocr.recognizer import build_model, load_state_dict
+from services.ocr.training.finetune import evaluate, held_out_sets, load_real, save
 
 
 def average(states: Sequence[Mapping[str, Any]]) -> "OrderedDict[str, Any]":
@@ -70,11 +69,8 @@ def main(argv: list[str] | None = None) -> None:
     model = build_model()
     model.load_state_dict(average([load_state_dict(p) for p in args.ingredients]))
     if args.real_dir:
-        _, full_val = load_real(args.real_dir)
-        meta["validation"] = {
-            "real": evaluate(model, [(resize_line(middle_band(img)), label) for img, label in full_val]),
-            "real_small": evaluate(model, shrunk_validation(full_val)),
-        }
+        real_val, real_small = held_out_sets(load_real(args.real_dir)[1])
+        meta["validation"] = {"real": evaluate(model, real_val), "real_small": evaluate(model, real_small)}
         print(json.dumps({k: v["accuracy"] for k, v in meta["validation"].items()}))
     save(model, args.out, meta)
     print(f"{args.out}: the mean of {len(args.ingredients)} networks")
