@@ -9,6 +9,7 @@ priors decide among the first few.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import cv2
@@ -43,6 +44,10 @@ class Line:
     score: float
     # In the top or bottom strip where cameras burn in their date and name (see _is_overlay).
     overlay: bool = False
+    # The row's slope in radians, positive when it falls to the right (y grows downwards), and
+    # its characters' median height: a tilted row's box is taller than its characters.
+    angle: float = 0.0
+    char_height: int = 0  # 0 where unknown (a plate region's band)
 
 
 def _components(binary: np.ndarray) -> np.ndarray:
@@ -152,7 +157,8 @@ def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
                 even = 1 - (max(heights) - min(heights)) / max(heights)
                 n = len(row)
                 score = min(n, 8) * even - 0.5 * max(0, n - 8)
-                lines.append(Line(_unscale(Box(x0, y0, x1 - x0, y1 - y0), scale), n, score))
+                lines.append(Line(_unscale(Box(x0, y0, x1 - x0, y1 - y0), scale), n, score, angle=_slope(row),
+                                  char_height=int(np.median(heights) / scale)))
             centres = np.array([(b.cx, b.cy, b.height) for b in blobs], dtype=np.float64).reshape(-1, 3)
             for region in _plate_regions(components, min_h, max_h):
                 # The number fills roughly the middle band of a plate; a weak candidate.
@@ -212,8 +218,17 @@ def _prefer_tallest(lines: list[Line]) -> list[Line]:
             near = gap < max(a.height, b.height)
             if other.blobs >= 3 and near and overlap > 0.3 * min(a.width, b.width):
                 tallest = max(tallest, b.height)
-        out.append(Line(a, line.blobs, line.score * (a.height / tallest) ** 2))
+        out.append(replace(line, score=line.score * (a.height / tallest) ** 2))
     return out
+
+
+def _slope(row: list[Blob]) -> float:
+    """The angle of the least-squares line through the blobs' bottoms, in radians."""
+    xs = np.array([b.cx for b in row])
+    ys = np.array([b.y + b.height for b in row], dtype=np.float64)
+    dx = xs - xs.mean()
+    spread = float(dx @ dx)
+    return math.atan(float(dx @ (ys - ys.mean())) / spread) if spread >= 1 else 0.0
 
 
 def _count_inside(band: Box, centres: np.ndarray) -> int:

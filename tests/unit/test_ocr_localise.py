@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 import pytest
 
 from cardak.samples.render import render_plate_photo
 from services.ocr.localise import Blob, _split_long, find_lines
+from services.ocr.reader import level_crop
 from services.ocr.region import guess_state
 
 
@@ -73,6 +76,37 @@ def test_a_grille_above_the_plate_does_not_push_its_number_out_of_the_rows_read(
     lines = find_lines(grey, max_lines=3)
     assert lines[0].box.y < 250  # the grille still ranks first ...
     assert any(line.blobs == len("CDK4217") and line.box.y > 300 for line in lines)  # ... but the number is read
+
+
+def rotated(grey: np.ndarray, degrees: float) -> np.ndarray:
+    """The photo turned counter-clockwise (as a camera rolled clockwise sees it)."""
+    height, width = grey.shape
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    return cv2.warpAffine(grey, turn, (width, height), borderMode=cv2.BORDER_REPLICATE)
+
+
+@pytest.mark.parametrize("degrees", [-9.0, 0.0, 6.0])
+def test_a_row_knows_its_slope_and_its_characters_height(degrees: float) -> None:
+    upright = find_lines(grey_photo("CDK4217", 0))[0]
+    line = find_lines(rotated(grey_photo("CDK4217", 0), degrees))[0]
+    assert line.blobs == len("CDK4217")
+    # Turned counter-clockwise, the row rises to the right: y falls as x grows.
+    assert math.degrees(line.angle) == pytest.approx(-degrees, abs=1.0)
+    assert abs(line.char_height - upright.char_height) <= 0.1 * upright.char_height
+    if degrees:
+        assert line.box.height > 1.3 * line.char_height  # the upright box holds the slope too
+
+
+def test_a_level_crop_turns_a_tilted_row_upright() -> None:
+    grey = rotated(grey_photo("CDK4217", 0), -9.0)
+    line = find_lines(grey)[0]
+    level = level_crop(grey, line.box, line.angle, line.char_height)
+    # The characters fill the crop's height as in an upright row's crop, and lie level in it.
+    assert level.shape[0] == pytest.approx(1.4 * line.char_height + 4, abs=2)
+    assert level.shape[1] > 4 * level.shape[0]
+    again = find_lines(level)[0]
+    assert again.blobs == len("CDK4217")
+    assert abs(math.degrees(again.angle)) < 1.0
 
 
 def xs(pieces: list[list[Blob]]) -> list[list[int]]:
