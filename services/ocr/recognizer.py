@@ -201,33 +201,39 @@ def for_inference(model: Any, device: str) -> Any:
     return model.to(memory_format=torch.channels_last) if device == "cpu" else model
 
 
-# A batch holds lines whose widths differ by at most this many columns (4 CTC frames).
-# Padding is not free: the bidirectional LSTM reads it, so a line padded to twice its
-# width reads differently than alone (log-probs moved by up to 4 nats), and it costs time.
-MAX_PAD = 16
+# Each line is padded to the next multiple of this many columns (4 CTC frames) and batched only
+# with lines of the same padded width. The bidirectional LSTM reads the padding (a line padded
+# to twice its width reads differently than alone, log-probs moved by up to 4 nats), so padding
+# to whatever else shares the batch made a line's read depend on its batch-mates: the same photo
+# read differently alone, beside other reads (CARDAK_CONCURRENCY) or in another pass. Padded to
+# its own width class, a line reads the same whatever it is batched with.
+PAD_TO = 16
 
 
-def batch_log_probs(
-    model: Any, lines: list[np.ndarray], device: str = "cpu", batch_size: int = 32, max_pad: int = MAX_PAD
-) -> list[np.ndarray]:
+def padded_width(width: int) -> int:
+    return -(-width // PAD_TO) * PAD_TO
+
+
+def batch_log_probs(model: Any, lines: list[np.ndarray], device: str = "cpu", batch_size: int = 32) -> list[np.ndarray]:
     """Per line already resized by resize_line, (T, 37) log-probs under `model` in eval mode.
 
-    Lines are sorted by width and batched only with lines of nearly the same width (see
-    MAX_PAD); T depends on each line's own width.
+    Lines are batched by padded width (see PAD_TO); T depends on each line's own width.
     """
     import torch
 
     order = sorted(range(len(lines)), key=lambda i: lines[i].shape[1])
     batches: list[list[int]] = []
     for i in order:
-        if batches and len(batches[-1]) < batch_size and lines[i].shape[1] - lines[batches[-1][0]].shape[1] <= max_pad:
+        width = padded_width(lines[i].shape[1])
+        if batches and len(batches[-1]) < batch_size and padded_width(lines[batches[-1][0]].shape[1]) == width:
             batches[-1].append(i)
         else:
             batches.append([i])
     out: list[np.ndarray] = [np.empty((0, len(PLATE_CLASS_INDEX)), np.float32)] * len(lines)
     with torch.inference_mode():
         for idx in batches:
-            batch = torch.from_numpy(normalise_batch([lines[i] for i in idx])).to(device)
+            width = padded_width(lines[idx[0]].shape[1])
+            batch = torch.from_numpy(normalise_batch([lines[i] for i in idx], width)).to(device)
             logp = restricted_log_probs(model(batch, None)).cpu().numpy()
             for row, i in enumerate(idx):
                 # Drop frames that only saw padding: the network's stride is 4 columns.

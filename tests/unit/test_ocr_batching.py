@@ -89,5 +89,5 @@ def test_concurrent_reads_match_reading_alone_with_the_shipped_weights() -> None
     for crops, a, b in zip(reads, alone, together):
         assert [lp.shape[0] for lp in b] == [output_length(resize_line(c).shape[1]) for c in crops]
         for x, y in zip(a, b):
-            # Lines of other reads may pad a line by up to MAX_PAD columns: the same best path.
-            assert (x.argmax(axis=1) == y.argmax(axis=1)).mean() > 0.9
+            # Each line is padded to its own width class, whatever else shares its pass.
+            np.testing.assert_allclose(x, y, atol=1e-3)
