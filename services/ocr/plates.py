@@ -130,6 +130,17 @@ def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candida
     return sorted(plates, key=lambda p: p.box.height, reverse=True)[:max_plates]
 
 
+def most_promising(reads: list[LineRead], n: int) -> list[int]:
+    """Indices of the `n` lines whose best proposal ranks highest (pick_plates' score, each line
+    on its own), best first: the lines worth reading again. Lines proposing nothing are left out."""
+    best: list[tuple[float, int]] = []
+    for i, read in enumerate(reads):
+        ranked = _rank([read])
+        if ranked:
+            best.append((ranked[0].score, i))
+    return [i for _, i in sorted(best, reverse=True)[:n]]
+
+
 def _rank(reads: list[LineRead]) -> list[_Scored]:
     """Every (line, string) proposal that may be a plate, best score first."""
     ranked: list[_Scored] = []

@@ -27,7 +27,7 @@ import numpy as np
 from services.common.errors import InvalidRequest
 from services.ocr.batching import BatchingRecognizer
 from services.ocr.localise import Line, find_lines
-from services.ocr.plates import Box, LineRead, PlateResult, pick_plates
+from services.ocr.plates import Box, LineRead, PlateResult, most_promising, pick_plates
 from services.ocr.recognizer import PlateRecognizer, choose_device, easyocr_model_dir, stock_english_g2
 from services.ocr.region import WordReader, guess_state
 from services.ocr.settings import OcrSettings
@@ -106,20 +106,21 @@ class PlateReader:
         return ReadResult(plates, clock.total_ms, clock.stages_ms)
 
     def _read_lines(self, grey: np.ndarray, lines: list[Line], clock: "_Stages", views: int = 0) -> list[PlateResult]:
-        """Read every line; the first `views` lines also with other crops of the same row."""
+        """Read every line; the `views` lines that read best also with other crops of the same row."""
         if not lines:
             return []
-        crops = [crop_line(grey, line.box) for line in lines]
-        per_line = [_views(grey, line) for line in lines[:views]]
-        crops += [crop for more in per_line for crop in more]
-        logps = self._recognizer.logits(crops)
+        logps = self._recognizer.logits([crop_line(grey, line.box) for line in lines])
+        reads = [LineRead(line.box, logp, min(line.score, 7.0) / 7.0, overlay=line.overlay) for line, logp in zip(lines, logps)]
         clock.mark("recognise")
-        extra = iter(logps[len(lines):])
-        reads = [
-            LineRead(line.box, logp, min(line.score, 7.0) / 7.0, overlay=line.overlay,
-                     views=tuple(next(extra) for _ in per_line[i]) if i < len(per_line) else ())
-            for i, (line, logp) in enumerate(zip(lines, logps))
-        ]
+        # Other crops go to the rows whose first read ranks best, not to the rows the localiser
+        # liked best: a plate's number row can rank low on shape (6WHS906 was the 7th row).
+        promising = most_promising(reads, views)
+        clock.mark("post_process")
+        more = [_views(grey, lines[i]) for i in promising]
+        extra = iter(self._recognizer.logits([crop for crops in more for crop in crops]))
+        for i, crops in zip(promising, more):
+            reads[i] = replace(reads[i], views=tuple(next(extra) for _ in crops))
+        clock.mark("recognise")
         plates = pick_plates(reads)
         clock.mark("post_process")
         return plates

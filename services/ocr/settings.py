@@ -13,7 +13,7 @@ class OcrSettings(MeshSettings):
     recognizer_weights: str = Field("", description="Plate recogniser weights; empty: the ones shipped in services/ocr/weights")
     read_region: bool = Field(True, description="Read the state name printed around the number")
     max_lines: int = Field(20, description="Candidate character rows read per photo")
-    extra_views: int = Field(3, description="Best rows also read with a wide and a tight margin, reads averaged")
+    extra_views: int = Field(3, description="Rows whose first read ranks best, read again cropped wider, tighter and (tilted) level; reads averaged")
     fallback_detector: bool = Field(False, description="Run EasyOCR's text detector when no row reads as a plate")
     fallback_below: float = Field(0.05, description="Plate confidence under which the fallback detector runs")
     canvas_size: int = Field(960, description="Longest side the fallback text detector works at")

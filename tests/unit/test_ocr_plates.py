@@ -14,7 +14,7 @@ import pytest
 from cardak.v1 import common_pb2
 from services.ocr.decode import ctc_log_likelihood, ctc_log_likelihoods, ctc_nbest
 from services.ocr.formats import confusion_variants, plate_prior, shape
-from services.ocr.plates import Box, LineRead, PlateResult, pick_plates
+from services.ocr.plates import Box, LineRead, PlateResult, most_promising, pick_plates
 from services.ocr.recognizer import PLATE_ALPHABET
 
 SYMBOLS = "-" + PLATE_ALPHABET
@@ -249,3 +249,16 @@ def test_ctc_likelihoods_of_several_texts_equal_the_sum_over_every_alignment() -
                 assert value == -math.inf, text
             else:
                 assert value == pytest.approx(math.log(expected), abs=1e-9), (steps, text)
+
+
+def test_the_rows_read_again_are_those_that_read_most_like_a_plate() -> None:
+    reads = [
+        line(spelled("II"), geometry=1.0, y=10),  # a grille the localiser liked best
+        line(["-", "-", "-"], geometry=0.9, y=60),  # no characters at all
+        line(spelled("4"), geometry=0.9, y=110),  # one character: no plate
+        line(spelled("7ABC123"), geometry=0.1, y=160),  # the plate, a row of poor shape
+        line(spelled("ABC12"), geometry=0.5, y=210),
+    ]
+    assert most_promising(reads, 2) == [3, 4]
+    assert most_promising(reads, 10) == [3, 4, 0]  # rows proposing no plate string are never read again
+    assert most_promising(reads, 0) == []
