@@ -206,8 +206,11 @@ def for_inference(model: Any, device: str) -> Any:
 # to twice its width reads differently than alone, log-probs moved by up to 4 nats), so padding
 # to whatever else shares the batch made a line's read depend on its batch-mates: the same photo
 # read differently alone, beside other reads (CARDAK_CONCURRENCY) or in another pass. Padded to
-# its own width class, a line reads the same whatever it is batched with.
-PAD_TO = 16
+# its own width class, a line reads the same whatever it is batched with. Classes 64 columns
+# wide (five up to MAX_W) keep passes few: against 16-column classes the same totals on the dev
+# sets (one photo either way), 5-30% less recogniser time on a CPU and 7.1 against 4.8 photos
+# a second on an H200 with 8 reads at a time.
+PAD_TO = 64
 
 
 def padded_width(width: int) -> int:
