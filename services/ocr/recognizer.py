@@ -201,7 +201,7 @@ def for_inference(model: Any, device: str) -> Any:
     return model.to(memory_format=torch.channels_last) if device == "cpu" else model
 
 
-# Each line is padded to the next multiple of this many columns (4 CTC frames) and batched only
+# Each line is padded to the next multiple of this many columns (16 CTC frames) and batched only
 # with lines of the same padded width. The bidirectional LSTM reads the padding (a line padded
 # to twice its width reads differently than alone, log-probs moved by up to 4 nats), so padding
 # to whatever else shares the batch made a line's read depend on its batch-mates: the same photo
