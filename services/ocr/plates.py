@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -36,6 +37,12 @@ class LineRead:
     views: tuple[np.ndarray, ...] = ()
     # From the strip where cameras burn in dates: only a common plate shape is read there.
     overlay: bool = False
+
+    @cached_property
+    def _proposals(self) -> list[_Scored]:
+        """This line's scored strings, worked out once: most_promising ranks the lines by them,
+        then pick_plates ranks them beside the other lines' (a line given views is a new LineRead)."""
+        return _line_proposals(self)
 
 
 @dataclass(frozen=True)
@@ -133,32 +140,33 @@ def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candida
 def most_promising(reads: list[LineRead], n: int) -> list[int]:
     """Indices of the `n` lines whose best proposal ranks highest (pick_plates' score, each line
     on its own), best first: the lines worth reading again. Lines proposing nothing are left out."""
-    best: list[tuple[float, int]] = []
-    for i, read in enumerate(reads):
-        ranked = _rank([read])
-        if ranked:
-            best.append((ranked[0].score, i))
+    best = [(max(e.score for e in read._proposals), i) for i, read in enumerate(reads) if read._proposals]
     return [i for _, i in sorted(best, reverse=True)[:n]]
 
 
 def _rank(reads: list[LineRead]) -> list[_Scored]:
     """Every (line, string) proposal that may be a plate, best score first."""
-    ranked: list[_Scored] = []
-    for read in reads:
-        nbest = ctc_nbest(read.logp, n=5)
-        if not nbest or ctc_log_likelihood(read.logp, "") > nbest[0][1]:
-            continue  # the network thinks the crop holds no characters at all
-        raw = nbest[0][0]
-        proposals = _score_proposals(read, nbest)
-        top = max(proposals.values())
-        for text, log_p in proposals.items():
-            if not MIN_LEN <= len(text) <= MAX_LEN or log_p < top - MAX_DOUBT:
-                continue
-            if read.overlay and shape(text) not in COMMON_SHAPES:
-                continue  # a burnt-in date, time or name, which O/0 mix-ups give letters
-            score = log_p + PRIOR_WEIGHT * plate_prior(text) + GEOMETRY_WEIGHT * read.geometry
-            ranked.append(_Scored(score, text, log_p, read, raw))
+    ranked = [entry for read in reads for entry in read._proposals]
     return sorted(_fragments_below_wholes(ranked), key=lambda e: e.score, reverse=True)
+
+
+def _line_proposals(read: LineRead) -> list[_Scored]:
+    """One line's strings that may be a plate, scored for ranking (unsorted)."""
+    nbest = ctc_nbest(read.logp, n=5)
+    if not nbest or ctc_log_likelihood(read.logp, "") > nbest[0][1]:
+        return []  # the network thinks the crop holds no characters at all
+    raw = nbest[0][0]
+    proposals = _score_proposals(read, nbest)
+    top = max(proposals.values())
+    out = []
+    for text, log_p in proposals.items():
+        if not MIN_LEN <= len(text) <= MAX_LEN or log_p < top - MAX_DOUBT:
+            continue
+        if read.overlay and shape(text) not in COMMON_SHAPES:
+            continue  # a burnt-in date, time or name, which O/0 mix-ups give letters
+        score = log_p + PRIOR_WEIGHT * plate_prior(text) + GEOMETRY_WEIGHT * read.geometry
+        out.append(_Scored(score, text, log_p, read, raw))
+    return out
 
 
 def _fragments_below_wholes(ranked: list[_Scored]) -> list[_Scored]:

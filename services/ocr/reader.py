@@ -12,8 +12,8 @@ what the row finder misses, at seconds per photo on a CPU.
 from __future__ import annotations
 
 import ctypes
-import math
 import logging
+import math
 import os
 import time
 import warnings
