@@ -34,6 +34,10 @@ class Blob:
         return self.y + self.height / 2
 
 
+# A row with nothing beside it that its crops must stay clear of.
+UNFENCED = (-math.inf, math.inf)
+
+
 @dataclass(frozen=True)
 class Line:
     """A row of character-like blobs (`blobs` of them; 0 for the middle band of a plate-shaped
@@ -48,6 +52,9 @@ class Line:
     # its characters' median height: a tilted row's box is taller than its characters.
     angle: float = 0.0
     char_height: int = 0  # 0 where unknown (a plate region's band)
+    # How far left and right (photo x) a crop of the row may reach: stacked letters beside the
+    # number bound it (see _cut_at_stack).
+    fences: tuple[float, float] = UNFENCED
 
 
 def _components(binary: np.ndarray) -> np.ndarray:
@@ -149,6 +156,9 @@ def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
             blobs = _blobs(components, min_h, max_h)
             rows = _rows(blobs) + _rows(_blobs(eroded, min_h, max_h))
             for row in rows + [piece for row in rows for piece in _split_long(row)]:
+                row, (left, right) = _cut_at_stack(row, components)
+                if len(row) < 3:
+                    continue
                 x0 = min(b.x for b in row)
                 y0 = min(b.y for b in row)
                 x1 = max(b.x + b.width for b in row)
@@ -158,7 +168,7 @@ def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
                 n = len(row)
                 score = min(n, 8) * even - 0.5 * max(0, n - 8)
                 lines.append(Line(_unscale(Box(x0, y0, x1 - x0, y1 - y0), scale), n, score, angle=_slope(row),
-                                  char_height=int(np.median(heights) / scale)))
+                                  char_height=int(np.median(heights) / scale), fences=(left / scale, right / scale)))
             centres = np.array([(b.cx, b.cy, b.height) for b in blobs], dtype=np.float64).reshape(-1, 3)
             for region in _plate_regions(components, min_h, max_h):
                 # The number fills roughly the middle band of a plate; a weak candidate.
@@ -229,6 +239,60 @@ def _slope(row: list[Blob]) -> float:
     dx = xs - xs.mean()
     spread = float(dx @ dx)
     return math.atan(float(dx @ (ys - ys.mean())) / spread) if spread >= 1 else 0.0
+
+
+# Under characters this tall (pixels), stacked letters are a few pixels each, and the pieces
+# of a character broken by blur or a bolt look the same: AG4V3U's 4 was taken for a stack.
+MIN_STACK_ROW_HEIGHT = 30
+
+
+def _cut_at_stack(row: list[Blob], components: np.ndarray) -> tuple[list[Blob], tuple[float, float]]:
+    """The row without what lies beyond stacked letters beside or within it, and the x (in the
+    row's pixels) of those letters' inner edges: -inf / inf where there are none.
+
+    Many US plates print a plate type beside the number in two letters stacked one above the
+    other, each about half the number's height: DP (disabled), a county or class code, BR beside
+    a Bruins logo. They are not part of the number, and a crop that reaches them reads one of
+    them as a character more (MC N3934 read 8N3934). Of a row cut by a stack, the side with
+    more characters is the number. `components` are the binarised photo's (x, y, w, h, area).
+    """
+    height = float(np.median([b.height for b in row]))
+    if height < MIN_STACK_ROW_HEIGHT:
+        return row, UNFENCED
+    x, w, h = (components[:, k].astype(np.float64) for k in (0, 2, 3))
+    x0, x1 = row[0].x, row[-1].x + row[-1].width
+    near = ((0.3 * height <= h) & (h <= 0.65 * height) & (0.1 * height <= w) & (w <= 0.8 * height)
+            & (x + w >= x0 - 0.8 * height) & (x <= x1 + 0.8 * height))
+    left, right = -math.inf, math.inf
+    for start, end in _stacks(components[near], row):
+        centre = (start + end) / 2
+        before = [b for b in row if b.cx < centre]
+        after = [b for b in row if b.cx >= centre]
+        if len(before) <= len(after):
+            row, left = after, max(left, end)
+        else:
+            row, right = before, min(right, start)
+        if not row:
+            break
+    return row, (left, right)
+
+
+def _stacks(candidates: np.ndarray, row: list[Blob]) -> list[tuple[float, float]]:
+    """The x extent of each pair of candidates (x, y, w, h rows) stacked one over the other,
+    filling the height of the row's nearest character between them."""
+    found = []
+    for up in candidates:
+        for low in candidates:
+            start, end = min(up[0], low[0]), max(up[0] + up[2], low[0] + low[2])
+            overlap = min(up[0] + up[2], low[0] + low[2]) - max(up[0], low[0])
+            if low[1] < up[1] + up[3] - 1 or overlap <= 0.3 * min(up[2], low[2]):
+                continue
+            beside = min(row, key=lambda b: abs(b.cx - (start + end) / 2))
+            top, bottom, mid = beside.y, beside.y + beside.height, beside.cy
+            slack = 0.2 * beside.height
+            if up[1] >= top - slack and up[1] + up[3] <= mid + slack and low[1] >= mid - slack and low[1] + low[3] <= bottom + slack:
+                found.append((float(start), float(end)))
+    return found
 
 
 def _count_inside(band: Box, centres: np.ndarray) -> int:

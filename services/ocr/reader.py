@@ -26,7 +26,7 @@ import numpy as np
 
 from services.common.errors import InvalidRequest
 from services.ocr.batching import BatchingRecognizer
-from services.ocr.localise import Line, find_lines
+from services.ocr.localise import UNFENCED, Line, find_lines
 from services.ocr.plates import Box, LineRead, PlateResult, most_promising, pick_plates
 from services.ocr.recognizer import PlateRecognizer, choose_device, easyocr_model_dir, stock_english_g2
 from services.ocr.region import WordReader, guess_state
@@ -87,7 +87,8 @@ class PlateReader:
             raise InvalidRequest("image could not be decoded")
         grey = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
         clock.mark("decode")
-        lines = find_lines(grey, max_lines=self._settings.max_lines) + _whole_image_if_plate(grey)
+        lines = find_lines(grey, max_lines=self._settings.max_lines)
+        lines += _whole_image_if_plate(grey, lines)
         clock.mark("localise")
         plates = self._read_lines(grey, lines, clock, views=self._settings.extra_views)
         if self._settings.fallback_detector and (not plates or plates[0].confidence < self._settings.fallback_below):
@@ -109,7 +110,7 @@ class PlateReader:
         """Read every line; the `views` lines that read best also with other crops of the same row."""
         if not lines:
             return []
-        logps = self._recognizer.logits([crop_line(grey, line.box) for line in lines])
+        logps = self._recognizer.logits([crop_line(grey, line.box, fences=line.fences) for line in lines])
         reads = [LineRead(line.box, logp, min(line.score, 7.0) / 7.0, overlay=line.overlay) for line, logp in zip(lines, logps)]
         clock.mark("recognise")
         # Other crops go to the rows whose first read ranks best, not to the rows the localiser
@@ -165,12 +166,15 @@ def _one_malloc_arena() -> None:
 _M_ARENA_MAX = -8  # glibc's malloc.h
 
 
-def crop_line(grey: np.ndarray, box: Box, margin_x: float = 0.4, margin_y: float = 0.2) -> np.ndarray:
-    """The line with a margin (in line heights), as the recogniser was trained: some plate around the characters."""
+def crop_line(grey: np.ndarray, box: Box, margin_x: float = 0.4, margin_y: float = 0.2,
+              fences: tuple[float, float] = UNFENCED) -> np.ndarray:
+    """The line with a margin (in line heights), as the recogniser was trained: some plate around
+    the characters; never past `fences` (x), where stacked letters beside the number begin."""
     mx, my = int(margin_x * box.height) + 2, int(margin_y * box.height) + 2
     height, width = grey.shape
-    x0, y0 = max(0, box.x - mx), max(0, box.y - my)
-    x1, y1 = min(width, box.x + box.width + mx), min(height, box.y + box.height + my)
+    left, right = fences
+    x0, y0 = math.ceil(max(0, box.x - mx, left)), max(0, box.y - my)
+    x1, y1 = math.floor(min(width, box.x + box.width + mx, right)), min(height, box.y + box.height + my)
     return grey[y0:y1, x0:x1]
 
 
@@ -179,7 +183,8 @@ def _views(grey: np.ndarray, line: Line) -> list[np.ndarray]:
     to the frame or a sticker was left out of the row. Tight: less of the frame and the state
     name to read through. Level, for a tilted row: its characters upright and filling the crop's
     height, where an upright box around a tilted row is mostly plate above and below them."""
-    crops = [crop_line(grey, line.box, margin_x=1.2, margin_y=0.25), crop_line(grey, line.box, margin_x=0.15, margin_y=0.1)]
+    crops = [crop_line(grey, line.box, margin_x=1.2, margin_y=0.25, fences=line.fences),
+             crop_line(grey, line.box, margin_x=0.15, margin_y=0.1, fences=line.fences)]
     if abs(line.angle) >= LEVEL_FROM and line.char_height > 0:
         crops.append(level_crop(grey, line.box, line.angle, line.char_height))
     return crops
@@ -216,12 +221,17 @@ def _around(grey: np.ndarray, box: Box) -> list[np.ndarray]:
     return [above, below]
 
 
-def _whole_image_if_plate(grey: np.ndarray) -> list[Line]:
-    """An image that is itself a plate crop gets its middle band read as a candidate too."""
+def _whole_image_if_plate(grey: np.ndarray, rows: list[Line]) -> list[Line]:
+    """An image that is itself a plate crop gets its middle band read as a candidate too,
+    bounded by the stacked letters found beside the rows across it."""
     height, width = grey.shape
-    if width <= 640 and 1.3 <= width / height <= 5.5:
-        return [_unranked(Box(0, height // 5, width, height * 13 // 20))]
-    return []
+    if not (width <= 640 and 1.3 <= width / height <= 5.5):
+        return []
+    band = Box(0, height // 5, width, height * 13 // 20)
+    across = [row for row in rows if band.y <= row.box.y + row.box.height / 2 <= band.y + band.height]
+    left = max((row.fences[0] for row in across), default=-math.inf)
+    right = min((row.fences[1] for row in across), default=math.inf)
+    return [replace(_unranked(band), fences=(left, right) if left < right else UNFENCED)]
 
 
 def _unranked(box: Box) -> Line:

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from cardak.samples.render import render_plate_photo
-from services.ocr.localise import Blob, _split_long, find_lines
-from services.ocr.reader import level_crop
+from services.ocr.localise import MIN_STACK_ROW_HEIGHT, Blob, Line, _cut_at_stack, _split_long, find_lines
+from services.ocr.plates import Box
+from services.ocr.reader import _whole_image_if_plate, crop_line, level_crop
 from services.ocr.region import guess_state
 
 
@@ -107,6 +108,70 @@ def test_a_level_crop_turns_a_tilted_row_upright() -> None:
     again = find_lines(level)[0]
     assert again.blobs == len("CDK4217")
     assert abs(math.degrees(again.angle)) < 1.0
+
+
+def with_stack(grey: np.ndarray, right: int, top: int, char_height: int, letters: str = "DP") -> np.ndarray:
+    """`grey` with two letters stacked one over the other (a plate type, as DP for disabled)
+    ending at x `right`, each a little under half the number's height, from `top` down."""
+    stroke = max(2, char_height // 18)
+    scale = cv2.getFontScaleFromHeight(cv2.FONT_HERSHEY_SIMPLEX, int(0.5 * char_height), stroke)
+    for i, letter in enumerate(letters):
+        (width, _), _ = cv2.getTextSize(letter, cv2.FONT_HERSHEY_SIMPLEX, scale, stroke)
+        baseline = top + int((i + 1) * 0.5 * char_height) - stroke
+        cv2.putText(grey, letter, (right - width, baseline), cv2.FONT_HERSHEY_SIMPLEX, scale, 20, stroke)
+    return grey
+
+
+def test_stacked_letters_beside_the_number_fence_its_crops() -> None:
+    grey = grey_photo("CDK4217", 0, (1280, 720))
+    plain = find_lines(grey)[0]
+    assert plain.char_height >= 30 and plain.fences == (-math.inf, math.inf)
+    box = plain.box
+    line = find_lines(with_stack(grey, box.x - 8, box.y, plain.char_height))[0]
+    assert line.blobs == len("CDK4217") and abs(line.box.x - box.x) <= 2
+    left, right = line.fences
+    assert box.x - 12 < left <= box.x and right == math.inf
+    # The number's crop stops where the stack ends; without the fence it would take it in.
+    assert crop_line(grey, box, fences=line.fences).shape[1] < crop_line(grey, box).shape[1]
+
+
+def test_a_row_through_stacked_letters_keeps_the_longer_side() -> None:
+    grey = grey_photo("CDK4217", 0, (1280, 720))
+    plain = find_lines(grey)[0]
+    box, h = plain.box, plain.char_height
+    # A club's emblem (a ring as tall as the characters) left of the number, stacked letters
+    # between: the emblem chains into the row, and the stack cuts it off again.
+    grey[box.y - 4:box.y + box.height + 4, box.x - int(1.9 * h):box.x - 2] = 235
+    cv2.circle(grey, (box.x - int(1.5 * h), box.y + h // 2), h // 2 - 3, 20, 8)
+    line = find_lines(with_stack(grey, box.x - 8, box.y, h))[0]
+    assert line.blobs == len("CDK4217")
+    assert line.box.x >= box.x - 2 and line.fences[0] > box.x - int(h)
+
+
+@pytest.mark.parametrize(("scale", "cut"), [(2.0, True), (1.0, False)])
+def test_small_rows_are_not_cut_at_stacks(scale: float, cut: bool) -> None:
+    # Under MIN_STACK_ROW_HEIGHT the pieces of a blurred character look like stacked letters.
+    def px(v: float) -> int:
+        return int(v * scale)
+
+    row = [Blob(px(40 + 15 * i), px(10), px(10), px(20)) for i in range(6)]
+    stack = np.array([[px(28), px(10), px(8), px(9), 1], [px(28), px(21), px(8), px(9), 1]])
+    assert 20 < MIN_STACK_ROW_HEIGHT <= 40
+    kept, (left, right) = _cut_at_stack(row, stack)
+    assert kept == row and right == math.inf
+    assert left == (px(36) if cut else -math.inf)
+
+
+def test_a_plate_crops_band_is_fenced_by_the_stacks_beside_its_rows() -> None:
+    # A plate crop (320 x 160, as ms1551 of the plates set): the number row with "MC" stacked
+    # left of it, and a sticker's row in the bottom corner with a stack of its own.
+    grey = np.full((160, 320), 200, np.uint8)
+    rows = [Line(Box(73, 42, 223, 75), 4, 3.2, fences=(61.0, math.inf)),
+            Line(Box(54, 128, 36, 27), 3, 0.4, fences=(44.0, math.inf))]
+    [band] = _whole_image_if_plate(grey, rows)
+    assert band.box.width == 320 and band.fences == (61.0, math.inf)
+    [band] = _whole_image_if_plate(grey, [])
+    assert band.fences == (-math.inf, math.inf)
 
 
 def xs(pieces: list[list[Blob]]) -> list[list[int]]:
