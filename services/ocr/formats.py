@@ -53,8 +53,8 @@ def plate_prior(text: str) -> float:
     score = _LENGTH_PRIOR[n]
     if "L" not in form:
         score -= 1.0  # digits only: mostly dates and phone numbers burnt into the frame
-    elif "D" not in form:
-        score -= 0.5  # letters only: words on the car or the frame (vanity plates exist)
+    elif "D" not in shape(text.replace("0", "O")):
+        score -= 0.5  # letters only (0 read for O too): words on the car or a sign (vanity plates exist)
     return score
 
 

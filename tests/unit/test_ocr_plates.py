@@ -80,6 +80,12 @@ def test_prior_prefers_common_us_shapes_over_misreads_and_fragments() -> None:
     assert plate_prior("TOOLONGFORAPLATE") < -5
 
 
+def test_a_word_read_with_zero_for_o_is_still_a_word() -> None:
+    # A sign's PROPERTY, its O read as 0, outranked a real plate (GT679A) as a mixed string.
+    assert plate_prior("PR0PERTY") == plate_prior("PROPERTY") < plate_prior("PR0PE7TY")
+    assert plate_prior("AB0C1") > plate_prior("ABOCI")
+
+
 def test_confusion_variants_only_swap_look_alikes_into_a_common_shape() -> None:
     assert "ABC1234" in confusion_variants("A8C1234")
     assert "7ABC123" in confusion_variants("7A8C123")
