@@ -123,7 +123,8 @@ def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candida
             continue
         seen.add(entry.text)
         owner = next((c for c in chosen[1:] if _same_plate(entry.read.box, c.read.box)), chosen[0])
-        alternatives[id(owner)].append(entry)
+        if not any(_fragment_of(entry.text, better.text) for better in alternatives[id(owner)]):
+            alternatives[id(owner)].append(entry)
     plates = [
         PlateResult(
             text=c.text,
@@ -205,6 +206,13 @@ def _piece_of(piece: str, whole: str) -> bool:
     if n < 3 or n >= len(whole):
         return False
     return any(sum(a != b for a, b in zip(piece, whole[i : i + n])) <= 1 for i in range(len(whole) - n + 1))
+
+
+def _fragment_of(piece: str, whole: str) -> bool:
+    """`piece` is `whole` missing two characters or more (3XBN of SB3XBN): as a second guess it
+    only takes a place from a full-length one. One character less may be the plate without a
+    stray character from the frame (853FL of 5853FL), so it stays."""
+    return len(piece) <= len(whole) - 2 and piece in whole
 
 
 def _same_plate(a: Box, b: Box) -> bool:

@@ -129,6 +129,22 @@ def test_candidates_are_distinct_and_ranked() -> None:
     assert "7ABG123" in texts
 
 
+def test_second_guesses_are_full_length_before_they_are_fragments() -> None:
+    # The row reads SB3XBN, its 5th character perhaps a 6; rows inside it read 3XBN, XBN and,
+    # without a stray character, B3XBN. A fragment two characters short is no second guess for
+    # the plate (it would take 6's place); one character short may be the plate itself.
+    whole = LineRead(Box(10, 50, 120, 30), ctc_output(spelled("SB3X") + [{"B": 0.75, "6": 0.2}, "-"] + spelled("N")),
+                     geometry=0.8)
+    pieces = [LineRead(Box(x, 52, 120 - x, 26), ctc_output(spelled(text)), geometry=0.5)
+              for x, text in [(25, "B3XBN"), (45, "3XBN"), (65, "XBN")]]
+    plate = best([whole, *pieces], max_candidates=3)
+    assert plate is not None
+    texts = [t for t, _ in plate.candidates]
+    assert texts[0] == plate.text == "SB3XBN"
+    assert "SB3X6N" in texts and "B3XBN" in texts
+    assert "3XBN" not in texts and "XBN" not in texts
+
+
 def test_nothing_plate_like_gives_no_plate() -> None:
     assert best([]) is None
     assert best([line(["-", "-", "-", "-"])]) is None  # blank: the crop held no characters
