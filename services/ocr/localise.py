@@ -241,6 +241,10 @@ def _slope(row: list[Blob]) -> float:
     return math.atan(float(dx @ (ys - ys.mean())) / spread) if spread >= 1 else 0.0
 
 
+# A "stack" with characters of the row on both sides is more likely a character broken in two
+# (an 8 at its waist): it cuts a row only with at most this many blobs beyond it.
+MAX_CUT_AWAY = 2
+
 # Under characters this tall (pixels), stacked letters are a few pixels each, and the pieces
 # of a character broken by blur or a bolt look the same: AG4V3U's 4 was taken for a stack.
 MIN_STACK_ROW_HEIGHT = 30
@@ -253,8 +257,8 @@ def _cut_at_stack(row: list[Blob], components: np.ndarray) -> tuple[list[Blob], 
     Many US plates print a plate type beside the number in two letters stacked one above the
     other, each about half the number's height: DP (disabled), a county or class code, BR beside
     a Bruins logo. They are not part of the number, and a crop that reaches them reads one of
-    them as a character more (MC N3934 read 8N3934). Of a row cut by a stack, the side with
-    more characters is the number. `components` are the binarised photo's (x, y, w, h, area).
+    them as a character more (MC N3934 read 8N3934). A row is cut by a stack only where at most
+    MAX_CUT_AWAY of its blobs lie beyond it (an emblem), and the other side is the number. `components` are the binarised photo's (x, y, w, h, area).
     """
     height = float(np.median([b.height for b in row]))
     if height < MIN_STACK_ROW_HEIGHT:
@@ -268,12 +272,10 @@ def _cut_at_stack(row: list[Blob], components: np.ndarray) -> tuple[list[Blob], 
         centre = (start + end) / 2
         before = [b for b in row if b.cx < centre]
         after = [b for b in row if b.cx >= centre]
-        if len(before) <= len(after):
+        if len(before) <= min(len(after), MAX_CUT_AWAY):
             row, left = after, max(left, end)
-        else:
+        elif len(after) <= MAX_CUT_AWAY:
             row, right = before, min(right, start)
-        if not row:
-            break
     return row, (left, right)
 
 

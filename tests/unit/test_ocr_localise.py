@@ -162,6 +162,18 @@ def test_small_rows_are_not_cut_at_stacks(scale: float, cut: bool) -> None:
     assert left == (px(36) if cut else -math.inf)
 
 
+def test_a_character_broken_at_its_waist_does_not_cut_the_row() -> None:
+    # ABC 8 123 with the 8 binarised as two loops: they sit like a stack, with three of the
+    # row's characters on either side. Cutting there would lose three characters.
+    row = [Blob(x, 20, 24, 40) for x in (0, 30, 60, 120, 150, 180)]
+    loops = np.array([[90, 20, 24, 19, 1], [90, 41, 24, 19, 1]])
+    kept, fences = _cut_at_stack(row, loops)
+    assert kept == row and fences == (-math.inf, math.inf)
+    # The same loops with only an emblem to their left are a stack beside the number.
+    kept, (left, right) = _cut_at_stack(row[:1] + row[3:], loops)
+    assert kept == row[3:] and left == 114 and right == math.inf
+
+
 def test_a_plate_crops_band_is_fenced_by_the_stacks_beside_its_rows() -> None:
     # A plate crop (320 x 160, as ms1551 of the plates set): the number row with "MC" stacked
     # left of it, and a sticker's row in the bottom corner with a stack of its own.
