@@ -9,8 +9,9 @@ Reads both ground-truth formats of the OpenALPR benchmark folders: `NAME.txt` be
 (`file,state,PLATE`). Runs the OCR service's engine in-process (the same PlateReader the
 worker and OcrService.Recognize use), one image at a time, and prints accuracy (top-1, top-5,
 top-1 counting O and 0 as one, per character; the state guess on plate crops), time per
-image (median, p95, and the split by stage) and peak memory. Misses go to a CSV (`--misses`,
-default bench-out/ocr-misses-<folder>.csv).
+image (median, p95, and the split by stage) and peak memory. Misses are counted by kind (nothing
+read, O/0 only, one character misread, one more or fewer, other) with the characters misread,
+and listed in a CSV (`--misses`, default bench-out/ocr-misses-<folder>.csv).
 The engine's settings come from the environment as in the service (CARDAK_MAX_LINES, ...).
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+from collections import Counter
 import json
 import resource
 import statistics
@@ -86,6 +88,34 @@ def reencode(image: bytes, quality: int, scale: float = 1.0) -> bytes:
 def char_accuracy(read: str, truth: str) -> float:
     """1 - edit distance / length of the truth (0 when nothing matches)."""
     return max(0.0, 1 - edit_distance(truth, read) / max(len(truth), 1))
+
+
+MISS_KINDS = ("nothing read", "O/0 only", "one character misread", "one character more or fewer", "other")
+
+
+def miss_kind(read: str, truth: str) -> str:
+    """What went wrong with a miss, for the summary table: the first of MISS_KINDS that fits."""
+    if not read:
+        return "nothing read"
+    if same_but_o_and_zero(read, truth):
+        return "O/0 only"
+    # O and 0 count as one here too: the ground truth spells the same glyph both ways.
+    if edit_distance(_o_as_zero(truth), _o_as_zero(read), limit=1) == 1:
+        return "one character misread" if len(read) == len(truth) else "one character more or fewer"
+    return "other"
+
+
+def _o_as_zero(text: str) -> str:
+    return text.replace("O", "0")
+
+
+def confusions(pairs: list[tuple[str, str]]) -> Counter[str]:
+    """"truth>read" character swaps over the misses that differ by one character (O/0 left out)."""
+    found: Counter[str] = Counter()
+    for read, truth in pairs:
+        if len(read) == len(truth) and miss_kind(read, truth) == "one character misread":
+            found.update(f"{t}>{r}" for t, r in zip(truth, read) if _o_as_zero(t) != _o_as_zero(r))
+    return found
 
 
 def main() -> None:
@@ -186,6 +216,10 @@ def main() -> None:
         "stages_median_s": {k: round(statistics.median(v), 3) for k, v in stages.items()},
         "stages_ran": {k: len(v) for k, v in stages.items()},
     }
+    kinds = Counter(miss_kind(read, truth) for _, truth, read, *_ in misses)
+    in_top5 = Counter(miss_kind(read, truth) for _, truth, read, top, *_ in misses if truth in top.split())
+    if labelled:
+        summary["misses_by_kind"] = {kind: kinds[kind] for kind in MISS_KINDS}
     misses_path = args.misses or Path("bench-out") / f"ocr-misses-{args.dataset.name}.csv"
     misses_path.parent.mkdir(parents=True, exist_ok=True)
     with open(misses_path, "w", newline="") as f:
@@ -202,6 +236,14 @@ def main() -> None:
         )
     else:
         print(f"{args.dataset.name}: {n} unlabelled images, timing only")
+    if misses:
+        print_table(
+            f"the {len(misses)} misses",
+            {kind: {"images": kinds[kind], "truth among the top 5": in_top5[kind]} for kind in MISS_KINDS},
+        )
+        swaps = confusions([(read, truth) for _, truth, read, *_ in misses])
+        if swaps:
+            print("characters misread (truth>read): " + ", ".join(f"{pair} x{k}" for pair, k in swaps.most_common()))
     if states_labelled:
         print_table(
             "state from the words on the plate",
