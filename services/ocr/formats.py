@@ -8,6 +8,8 @@ itself proposed; it never invents characters, so a vanity plate still reads as r
 
 from __future__ import annotations
 
+import math
+
 # Serial formats in wide use across US states (passenger plates), by shape.
 COMMON_SHAPES = frozenset({
     "DLLLDDD",  # California 7ABC123
@@ -72,3 +74,32 @@ def confusion_variants(text: str) -> list[str]:
             if shape(candidate) in COMMON_SHAPES:
                 found.append(candidate)
     return found
+
+
+# How often each character appears in US plate numbers: the ground truth of the plates set's
+# training split (services/ocr/training/split.py; 307 crops, 1,854 characters). Many states
+# never issue I, O or Q (they look like 1 and 0), and Z, V and U are rare, where digits are
+# three times as common as the average letter.
+_CHAR_COUNTS = dict(zip("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", (
+    122, 110, 94, 95, 94, 101, 94, 80, 82, 98, 86, 55, 45, 32, 38, 31, 30, 39, 21, 32, 28, 40, 41, 43,
+    8, 37, 13, 36, 31, 45, 23, 18, 30, 33, 27, 22,
+)))
+_CHAR_LOG_COUNT = {c: math.log(count + 1) for c, count in _CHAR_COUNTS.items()}
+# O and 0 are one glyph on many plates, and the ground truth spells it both ways: the count
+# would only turn every O into a 0.
+_CHAR_LOG_COUNT["O"] = _CHAR_LOG_COUNT["0"]
+
+
+def swap_prior(text: str, likeliest: str) -> float:
+    """How much more usual on plates `text` is than `likeliest` (its row's likeliest read) where
+    the two differ by one character, in log odds: between AC0M7V and AC0MZV the 7 (80 of 1,854
+    characters) is likelier than the Z (22). 0 where they differ otherwise, and where one of the
+    two is a common plate shape and the other not: there plate_prior decides (ABC1234 over
+    A8C1234, though an 8 is more usual than a B)."""
+    if len(text) != len(likeliest) or (shape(text) in COMMON_SHAPES) != (shape(likeliest) in COMMON_SHAPES):
+        return 0.0
+    swaps = [(a, b) for a, b in zip(text, likeliest) if a != b]
+    if len(swaps) != 1:
+        return 0.0
+    [(new, old)] = swaps
+    return _CHAR_LOG_COUNT[new] - _CHAR_LOG_COUNT[old]

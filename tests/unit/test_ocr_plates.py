@@ -13,7 +13,7 @@ import pytest
 
 from cardak.v1 import common_pb2
 from services.ocr.decode import ctc_log_likelihood, ctc_log_likelihoods, ctc_nbest
-from services.ocr.formats import confusion_variants, plate_prior, shape
+from services.ocr.formats import confusion_variants, plate_prior, shape, swap_prior
 from services.ocr.plates import Box, LineRead, PlateResult, most_promising, pick_plates
 from services.ocr.recognizer import PLATE_ALPHABET
 
@@ -84,6 +84,24 @@ def test_a_word_read_with_zero_for_o_is_still_a_word() -> None:
     # A sign's PROPERTY, its O read as 0, outranked a real plate (GT679A) as a mixed string.
     assert plate_prior("PR0PERTY") == plate_prior("PROPERTY") < plate_prior("PR0PE7TY")
     assert plate_prior("AB0C1") > plate_prior("ABOCI")
+
+
+def test_a_swap_to_a_more_usual_character_is_likelier() -> None:
+    assert swap_prior("AC0M7V", "AC0MZV") > 1.0  # 80 sevens to 22 Zs on the plates' ground truth
+    assert swap_prior("AC0MZV", "AC0M7V") == -swap_prior("AC0M7V", "AC0MZV")
+    assert swap_prior("WSG979", "VSG979") > 0 > swap_prior("CJIP5G", "CJ1P5G")
+    assert swap_prior("0SG719", "OSG719") == 0.0  # one glyph on many plates: left to the pixels
+    assert swap_prior("AC0M7W", "AC0MZV") == swap_prior("AC0M7", "AC0MZV") == 0.0  # not one swap
+    assert swap_prior("A8C1234", "ABC1234") == 0.0  # the plate shape decides (plate_prior)
+
+
+@pytest.mark.parametrize(("shares", "read"), [
+    ({"Z": 0.5, "7": 0.45}, "AC1M7V"),  # the pixels undecided: the usual character
+    ({"Z": 0.85, "7": 0.1}, "AC1MZV"),  # the pixels sure: what they show
+])
+def test_the_usual_character_decides_only_what_the_pixels_leave_open(shares: dict[str, float], read: str) -> None:
+    plate = best([line(spelled("AC1M") + [shares, "-"] + spelled("V"))])
+    assert plate is not None and plate.text == read
 
 
 def test_confusion_variants_only_swap_look_alikes_into_a_common_shape() -> None:
