@@ -13,8 +13,11 @@ if importlib.util.find_spec("torch") is None or importlib.util.find_spec("easyoc
 from services.ocr.processes import WorkerProcesses, share_metrics_between_processes  # noqa: E402
 from services.ocr.settings import OcrSettings  # noqa: E402
 
-if OcrSettings().worker_processes > 1:
-    share_metrics_between_processes()  # before anything imports prometheus_client
+# Read once, here: the worker processes' count decides how metrics are kept, before anything
+# imports prometheus_client.
+SETTINGS = OcrSettings()
+if SETTINGS.worker_processes > 1:
+    share_metrics_between_processes()
 
 import sentinel  # noqa: E402
 from sentinel.metrics import QueueCollector
@@ -28,7 +31,7 @@ from services.ocr.worker import queue_worker
 
 
 def main() -> None:
-    settings = OcrSettings()
+    settings = SETTINGS
     setup_logging("ocr", settings.log_level)
     client = connect(settings.redis_url)
     queues = sentinel.Client(client, namespace=settings.namespace)
