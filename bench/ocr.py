@@ -38,7 +38,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed  # noqa: E402 - 
 
 from bench._common import percentile, print_table  # noqa: E402
 from services.common.plates import edit_distance, normalise_plate  # noqa: E402
-from services.ocr.formats import same_but_o_and_zero  # noqa: E402
+from services.ocr.formats import o_as_zero, same_but_o_and_zero  # noqa: E402
 from services.ocr.training.split import is_train_file  # noqa: E402
 
 
@@ -100,21 +100,17 @@ def miss_kind(read: str, truth: str) -> str:
     if same_but_o_and_zero(read, truth):
         return "O/0 only"
     # O and 0 count as one here too: the ground truth spells the same glyph both ways.
-    if edit_distance(_o_as_zero(truth), _o_as_zero(read), limit=1) == 1:
+    if edit_distance(o_as_zero(truth), o_as_zero(read), limit=1) == 1:
         return "one character misread" if len(read) == len(truth) else "one character more or fewer"
     return "other"
-
-
-def _o_as_zero(text: str) -> str:
-    return text.replace("O", "0")
 
 
 def confusions(pairs: list[tuple[str, str]]) -> Counter[str]:
     """"truth>read" character swaps over the misses that differ by one character (O/0 left out)."""
     found: Counter[str] = Counter()
     for read, truth in pairs:
-        if len(read) == len(truth) and miss_kind(read, truth) == "one character misread":
-            found.update(f"{t}>{r}" for t, r in zip(truth, read) if _o_as_zero(t) != _o_as_zero(r))
+        if miss_kind(read, truth) == "one character misread":
+            found.update(f"{t}>{r}" for t, r in zip(truth, read) if o_as_zero(t) != o_as_zero(r))
     return found
 
 

@@ -28,10 +28,15 @@ CONFUSABLE = {
 }
 
 
+def o_as_zero(text: str) -> str:
+    """`text` with every O written as 0: many states print them as the same glyph, and labelled
+    data (the OpenALPR benchmarks included) spells it both ways."""
+    return text.replace("O", "0")
+
+
 def same_but_o_and_zero(read: str, truth: str) -> bool:
-    """Equal when O and 0 count as one character: many states print them as the same glyph,
-    and labelled data (the OpenALPR benchmarks included) spells it both ways."""
-    return read.replace("O", "0") == truth.replace("O", "0")
+    """Equal when O and 0 count as one character (o_as_zero)."""
+    return o_as_zero(read) == o_as_zero(truth)
 
 
 def shape(text: str) -> str:

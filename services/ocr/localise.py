@@ -258,7 +258,8 @@ def _cut_at_stack(row: list[Blob], components: np.ndarray) -> tuple[list[Blob], 
     other, each about half the number's height: DP (disabled), a county or class code, BR beside
     a Bruins logo. They are not part of the number, and a crop that reaches them reads one of
     them as a character more (MC N3934 read 8N3934). A row is cut by a stack only where at most
-    MAX_CUT_AWAY of its blobs lie beyond it (an emblem), and the other side is the number. `components` are the binarised photo's (x, y, w, h, area).
+    MAX_CUT_AWAY of its blobs lie beyond it (an emblem), and the other side is the number.
+    `components` are the binarised photo's (x, y, w, h, area).
     """
     height = float(np.median([b.height for b in row]))
     if height < MIN_STACK_ROW_HEIGHT:

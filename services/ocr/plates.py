@@ -161,8 +161,8 @@ def _line_proposals(read: LineRead) -> list[_Scored]:
         return []  # the network thinks the crop holds no characters at all
     raw = nbest[0][0]
     proposals = _score_proposals(read, nbest)
-    top = max(proposals.values())
     likeliest = max(proposals, key=proposals.__getitem__)
+    top = proposals[likeliest]
     out = []
     for text, log_p in proposals.items():
         if not MIN_LEN <= len(text) <= MAX_LEN or log_p < top - MAX_DOUBT:
