@@ -30,6 +30,7 @@ from services.ocr.localise import UNFENCED, Line, find_lines
 from services.ocr.plates import Box, LineRead, PlateResult, most_promising, pick_plates
 from services.ocr.recognizer import PlateRecognizer, choose_device, easyocr_model_dir, stock_english_g2
 from services.ocr.region import WordReader, guess_state
+from services.ocr.separators import erase_separators
 from services.ocr.settings import OcrSettings
 
 log = logging.getLogger("cardak.ocr")
@@ -110,14 +111,15 @@ class PlateReader:
         """Read every line; the `views` lines that read best also with other crops of the same row."""
         if not lines:
             return []
-        logps = self._recognizer.logits([crop_line(grey, line.box, fences=line.fences) for line in lines])
+        # Every crop is read with the marks between character groups painted out (separators.py).
+        logps = self._recognizer.logits([erase_separators(crop_line(grey, line.box, fences=line.fences)) for line in lines])
         reads = [LineRead(line.box, logp, min(line.score, 7.0) / 7.0, overlay=line.overlay) for line, logp in zip(lines, logps)]
         clock.mark("recognise")
         # Other crops go to the rows whose first read ranks best, not to the rows the localiser
         # liked best: a plate's number row can rank low on shape (6WHS906 was the 7th row).
         promising = most_promising(reads, views)
         clock.mark("post_process")
-        more = [_views(grey, lines[i]) for i in promising]
+        more = [[erase_separators(crop) for crop in _views(grey, lines[i])] for i in promising]
         extra = iter(self._recognizer.logits([crop for crops in more for crop in crops]))
         for i, crops in zip(promising, more):
             reads[i] = replace(reads[i], views=tuple(next(extra) for _ in crops))
