@@ -76,6 +76,10 @@ SWAP_WEIGHT = 0.5
 MAX_DOUBT = 6.0
 
 
+# A row under half the height of a plausible plate elsewhere loses 1.0 (_small_rows_below_plates).
+SMALL_ROW, SMALL_ROW_PENALTY, PLAUSIBLE_PLATE = 0.5, 1.0, 0.05
+
+
 # Below this ranking score the best read is noise, not a plate: the 343 right first reads of the
 # 401 dev photos and held-out crops all scored -1.9 or more, a blurred-noise photo's best -7.9 ("66").
 MIN_PLATE_SCORE = -MAX_DOUBT
@@ -151,7 +155,20 @@ def most_promising(reads: list[LineRead], n: int) -> list[int]:
 def _rank(reads: list[LineRead]) -> list[_Scored]:
     """Every (line, string) proposal that may be a plate, best score first."""
     ranked = [entry for read in reads for entry in read._proposals]
-    return sorted(_fragments_below_wholes(ranked), key=lambda e: e.score, reverse=True)
+    return sorted(_fragments_below_wholes(_small_rows_below_plates(ranked)), key=lambda e: e.score, reverse=True)
+
+
+def _small_rows_below_plates(ranked: list[_Scored]) -> list[_Scored]:
+    """Proposals of rows under SMALL_ROW of the height of a row that may well be a plate (reads
+    a common shape at PLAUSIBLE_PLATE or better) lose SMALL_ROW_PENALTY. The camera is aimed at
+    the nearest car; much smaller text is a sign behind it (THISAREA beat CWM3083), a sticker or
+    the plate's own state name and slogan. A second car's plate still comes second (pick_plates
+    takes it by its confidence, not its score)."""
+    plates = [e.read.box.height for e in ranked if e.log_p >= math.log(PLAUSIBLE_PLATE) and shape(e.text) in COMMON_SHAPES]
+    if not plates:
+        return ranked
+    small = SMALL_ROW * max(plates)
+    return [replace(e, score=e.score - SMALL_ROW_PENALTY) if e.read.box.height < small else e for e in ranked]
 
 
 def _line_proposals(read: LineRead) -> list[_Scored]:

@@ -302,3 +302,15 @@ def test_the_rows_read_again_are_those_that_read_most_like_a_plate() -> None:
     assert most_promising(reads, 2) == [3, 4]
     assert most_promising(reads, 10) == [3, 4, 0]  # rows proposing no plate string are never read again
     assert most_promising(reads, 0) == []
+
+
+def test_much_smaller_text_than_a_plausible_plate_is_not_the_plate() -> None:
+    # A sign behind the car reads cleanly; the number row, three times taller, less so.
+    number = line([*spelled("CWM"), {"3": 0.2, "8": 0.2, "B": 0.2, "5": 0.2}, "-", *spelled("083")], y=300, height=34, x=100)
+    for height, winner in ((30, "THISAREA"), (11, "CWM3083")):
+        sign = line(spelled("THISAREA"), geometry=0.95, y=40, height=height, x=700)
+        plate = best([sign, number])
+        assert plate is not None and plate.text == winner
+    # With no plausible plate in view, small text is read as it is.
+    sign = line(spelled("THISAREA"), geometry=0.95, y=40, height=11, x=700)
+    assert [p.text for p in pick_plates([sign, line(spelled("XX"), y=300, height=34, x=100)])] == ["THISAREA"]
