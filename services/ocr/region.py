@@ -30,14 +30,26 @@ SLOGANS = {
     "KEYSTONE STATE": "PA", "BIG SKY": "MT", "GREATEST SNOW": "UT", "MOUNT RUSHMORE": "SD",
     "TAXATION WITHOUT REPRESENTATION": "DC", "ALOHA STATE": "HI", "SILVER STATE": "NV",
     "PURE MICHIGAN": "MI", "CONSTITUTION STATE": "CT", "THE NATURAL STATE": "AR",
+    # The District's plates print "Washington, D.C.": without the D.C. it is Washington state.
+    "WASHINGTON DC": "DC",
 }
 
 _PHRASES = [(name, code) for code, name in STATES.items()] + list(SLOGANS.items())
 
 
-def guess_state(texts: list[str], cutoff: float = 0.72) -> str:
+# A span matches a phrase when difflib's similarity ratio reaches MATCH_CUTOFF; the best match
+# wins, by ratio plus LENGTH_BONUS a character of the phrase, so that a longer phrase matched
+# about as well wins over one inside it: WEST VIRGINIA over VIRGINIA, WASHINGTON DC over
+# WASHINGTON, AMERICAS DAIRYLAND over MARYLAND. Both chosen on the plates set's training split
+# (bench/ocr.py --split train; the state right on 73.6% -> 84.7% of crops, right on 97.4% of those
+# it names) and checked on the held-out split (71.5% -> 77.7%, 95.2% of those named).
+MATCH_CUTOFF = 0.6
+LENGTH_BONUS = 0.01
+
+
+def guess_state(texts: list[str], cutoff: float = MATCH_CUTOFF) -> str:
     """The two-letter code of the state named in any of `texts` (lines read off the plate), or ""."""
-    best_code, best_ratio = "", cutoff
+    best_code, best_score = "", -1.0
     for text in texts:
         words = "".join(c if c.isalnum() else " " for c in text.upper()).split()
         if not words:
@@ -49,8 +61,9 @@ def guess_state(texts: list[str], cutoff: float = 0.72) -> str:
                 continue
             for phrase, code in _PHRASES:
                 ratio = difflib.SequenceMatcher(None, span, phrase).ratio()
-                if ratio > best_ratio:
-                    best_code, best_ratio = code, ratio
+                score = ratio + LENGTH_BONUS * len(phrase)
+                if ratio >= cutoff and score > best_score:
+                    best_code, best_score = code, score
     return best_code
 
 

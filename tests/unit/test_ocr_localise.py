@@ -216,6 +216,12 @@ def test_rows_are_ranked_and_capped() -> None:
     (["the", "Lone Star State"], "TX"),
     (["ABC123", ""], ""),
     ([], ""),
+    (["EWest Virginia '", "(Wid, Wonderful  8og,"], "WV"),  # not the VIRGINIA inside it
+    (["= \"WshnGToN DC ^ = "], "DC"),
+    (["WASHINGTON"], "WA"),
+    (["WISCOVSH~ ", "NWV ,amertea's Datryland ,120 "], "WI"),  # not MARYLAND
+    (["FEB Catikoia_B", "LL"], "CA"),  # the script logo as the stock network reads it
+    (["JUL 2014", "DEALER"], ""),  # nothing like a state name
 ])
 def test_state_from_the_words_around_the_number(words: list[str], state: str) -> None:
     assert guess_state(words) == state
