@@ -83,7 +83,8 @@ class PlateReader:
     def read(self, image: bytes) -> ReadResult:
         """Plates in an encoded image. InvalidRequest when the bytes do not decode."""
         clock = _Stages()
-        pixels = cv2.imdecode(np.frombuffer(image, dtype=np.uint8), cv2.IMREAD_COLOR)
+        # OpenCV asserts on an empty buffer instead of returning None.
+        pixels = cv2.imdecode(np.frombuffer(image, dtype=np.uint8), cv2.IMREAD_COLOR) if image else None
         if pixels is None:
             raise InvalidRequest("image could not be decoded")
         grey = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)

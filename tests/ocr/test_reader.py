@@ -102,9 +102,10 @@ def test_a_photo_without_a_plate_reads_nothing(reader: PlateReader) -> None:
     assert reader.read(jpeg.tobytes()).plates == []
 
 
-def test_bytes_that_are_not_an_image_are_refused(reader: PlateReader) -> None:
+@pytest.mark.parametrize("data", [b"not an image at all", b"", b"\x89PNG\r\n\x1a\n truncated"])
+def test_bytes_that_are_not_an_image_are_refused(reader: PlateReader, data: bytes) -> None:
     with pytest.raises(InvalidRequest, match="could not be decoded"):
-        reader.read(b"not an image at all")
+        reader.read(data)
 
 
 def test_fallback_detector_runs_only_when_no_row_reads_as_a_plate() -> None:
