@@ -49,26 +49,41 @@ class Labelled:
     region: str = ""
 
 
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
+
+
 def load_dataset(folder: Path) -> list[Labelled]:
-    """The labelled images of `folder`, in either ground-truth format; unlabelled (plate "") when it has neither."""
+    """The labelled images of `folder`, in either ground-truth format; unlabelled (plate "") when it
+    has neither. A header row is skipped; images the labels name but the folder lacks end the run
+    before it starts, named, rather than halfway through it."""
     groundtruth = folder / "groundtruth.csv"
-    if groundtruth.exists():
-        with open(groundtruth, newline="") as f:
-            return [Labelled(folder / row[0], normalise_plate(row[2]), row[1].upper())
-                    for row in csv.reader(f) if len(row) >= 3]
     items = []
-    for txt in sorted(folder.glob("*.txt")):
-        for line in txt.read_text().splitlines():
-            fields = line.split("\t")
-            if len(fields) >= 6:
-                items.append(Labelled(folder / fields[0], normalise_plate(fields[5])))
+    if groundtruth.exists():
+        with open(groundtruth, newline="", encoding="utf-8-sig") as f:
+            items = [Labelled(folder / row[0].strip(), normalise_plate(row[2]), row[1].strip().upper())
+                     for row in csv.reader(f) if len(row) >= 3 and _is_image_name(row[0])]
+    else:
+        for txt in sorted(folder.glob("*.txt")):
+            for line in txt.read_text(encoding="utf-8-sig").splitlines():
+                fields = line.split("\t")
+                if len(fields) >= 6 and _is_image_name(fields[0]):
+                    items.append(Labelled(folder / fields[0].strip(), normalise_plate(fields[5])))
+    missing = [item.path.name for item in items if not item.path.is_file()]
+    if missing:
+        shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise SystemExit(f"{folder}: {len(missing)} of {len(items)} labelled images are missing: {shown}")
     if items:
         return items
     # No labels (the speed/ folder): every image, for timing only.
-    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
     if not images:
         raise SystemExit(f"{folder}: no groundtruth.csv, no NAME.txt label files and no images")
     return [Labelled(p, "") for p in images]
+
+
+def _is_image_name(name: str) -> bool:
+    """A label row's file field names an image (a header row's "file" does not)."""
+    return name.strip().lower().endswith(IMAGE_SUFFIXES)
 
 
 def reencode(image: bytes, quality: int, scale: float = 1.0) -> bytes:

@@ -1,10 +1,12 @@
-"""The OCR benchmark's summary of its misses (pure logic)."""
+"""The OCR benchmark's ground-truth loading and summary of its misses (pure logic, no model)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from bench.ocr import MISS_KINDS, confusions, miss_kind
+from bench.ocr import MISS_KINDS, confusions, load_dataset, miss_kind
 
 
 @pytest.mark.parametrize(("read", "truth", "kind"), [
@@ -24,3 +26,28 @@ def test_each_miss_has_one_kind(read: str, truth: str, kind: str) -> None:
 def test_confusions_count_the_swapped_characters_of_one_character_misreads() -> None:
     pairs = [("AC0MZV", "AC0M7V"), ("SH0RZX", "SH0R7X"), ("VSG979", "WSG979"), ("OSG719", "0SG719"), ("TA40", "5LTA600")]
     assert confusions(pairs) == {"7>Z": 2, "W>V": 1}
+
+
+def _image(path: Path) -> None:
+    path.write_bytes(b"\xff\xd8 stands in for a JPEG: load_dataset only lists files")
+
+
+def test_load_dataset_reads_the_csv_format_past_a_header_and_a_bom(tmp_path: Path) -> None:
+    _image(tmp_path / "ca1.png")
+    _image(tmp_path / "tx2.png")
+    (tmp_path / "groundtruth.csv").write_text("\ufefffile,state,plate\nca1.png,ca,7abc-123\ntx2.png,tx,CWM 3083\n")
+    items = load_dataset(tmp_path)
+    assert [(i.path.name, i.plate, i.region) for i in items] == [("ca1.png", "7ABC123", "CA"), ("tx2.png", "CWM3083", "TX")]
+
+
+def test_load_dataset_reads_the_txt_format_one_file_per_image(tmp_path: Path) -> None:
+    _image(tmp_path / "car1.jpg")
+    (tmp_path / "car1.txt").write_text("car1.jpg\t10\t20\t80\t40\t5LTA600\r\n")
+    assert [(i.path.name, i.plate) for i in load_dataset(tmp_path)] == [("car1.jpg", "5LTA600")]
+
+
+def test_load_dataset_names_labelled_images_that_are_missing(tmp_path: Path) -> None:
+    _image(tmp_path / "ca1.png")
+    (tmp_path / "groundtruth.csv").write_text("ca1.png,ca,7ABC123\nca2.png,ca,7ABC124\n")
+    with pytest.raises(SystemExit, match="1 of 2 labelled images are missing: ca2.png"):
+        load_dataset(tmp_path)
