@@ -222,6 +222,8 @@ def test_rows_are_ranked_and_capped() -> None:
     (["WISCOVSH~ ", "NWV ,amertea's Datryland ,120 "], "WI"),  # not MARYLAND
     (["FEB Catikoia_B", "LL"], "CA"),  # the script logo as the stock network reads it
     (["JUL 2014", "DEALER"], ""),  # nothing like a state name
+    (["6' MAH } 'm", "L' WFe ELevateo /I"], "UT"),  # Utah's slogan, not its name, reads
+    (["Great Faces. Great Places."], "SD"),
 ])
 def test_state_from_the_words_around_the_number(words: list[str], state: str) -> None:
     assert guess_state(words) == state
