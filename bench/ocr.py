@@ -3,6 +3,7 @@
     python bench/ocr.py ../shared/data/openalpr-benchmarks/us-endtoend [--limit N] [--json]
     python bench/ocr.py ../shared/data/openalpr-benchmarks/plates --split val
     python bench/ocr.py ../shared/data/openalpr-benchmarks/speed     # no labels: timing only
+    python bench/ocr.py DIR --reencode 80 | --scale 0.75             # robustness: JPEG, resolution
 
 Reads both ground-truth formats of the OpenALPR benchmark folders: `NAME.txt` beside each
 `NAME.jpg` (`file<TAB>x<TAB>y<TAB>w<TAB>h<TAB>PLATE`), or one `groundtruth.csv`
@@ -96,7 +97,9 @@ def reencode(image: bytes, quality: int, scale: float = 1.0) -> bytes:
     if pixels is None:
         return image  # the reader reports it undecodable, as it would without --reencode
     if scale != 1:
-        pixels = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        # Area averaging is how a sensor of fewer pixels sees the scene; enlarging, it would copy pixels.
+        interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+        pixels = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=interpolation)
     return bytes(cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, quality])[1])
 
 
@@ -138,10 +141,15 @@ def main() -> None:
                         help="plate crops only: the fine-tune's training or held-out files (services/ocr/training/split.py)")
     parser.add_argument("--reencode", type=int, default=0, metavar="QUALITY",
                         help="read each image after a JPEG re-encode at this quality (robustness to compression)")
+    parser.add_argument("--scale", type=float, default=1.0, metavar="FACTOR",
+                        help="read each image resized by FACTOR and re-encoded (at --reencode's quality, else 95): "
+                             "robustness to camera resolution")
     parser.add_argument("--concurrency", type=int, default=1, metavar="N",
                         help="read N images at once, as the worker does with CARDAK_CONCURRENCY (throughput on a GPU)")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    if args.scale <= 0:
+        parser.error("--scale must be above 0")
 
     from services.ocr.reader import PlateReader, ReadResult
     from services.ocr.settings import OcrSettings
@@ -165,8 +173,8 @@ def main() -> None:
 
     def timed_read(item: Labelled) -> tuple[Labelled, float, ReadResult]:
         image = item.path.read_bytes()
-        if args.reencode:
-            image = reencode(image, args.reencode)
+        if args.reencode or args.scale != 1:
+            image = reencode(image, args.reencode or 95, args.scale)
         started = time.perf_counter()
         result = reader.read(image)
         return item, time.perf_counter() - started, result
@@ -208,6 +216,7 @@ def main() -> None:
         "dataset": args.dataset.name,
         "split": args.split,
         "reencode": args.reencode or None,
+        "scale": args.scale,
         "n": n,
         "top1": round(top1 / n, 4) if labelled else None,
         "top5": round(top5 / n, 4) if labelled else None,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
-from bench.ocr import MISS_KINDS, confusions, load_dataset, miss_kind
+from bench.ocr import MISS_KINDS, confusions, load_dataset, miss_kind, reencode
 
 
 @pytest.mark.parametrize(("read", "truth", "kind"), [
@@ -51,3 +53,16 @@ def test_load_dataset_names_labelled_images_that_are_missing(tmp_path: Path) -> 
     (tmp_path / "groundtruth.csv").write_text("ca1.png,ca,7ABC123\nca2.png,ca,7ABC124\n")
     with pytest.raises(SystemExit, match="1 of 2 labelled images are missing: ca2.png"):
         load_dataset(tmp_path)
+
+
+@pytest.mark.parametrize(("scale", "size"), [(0.5, (20, 40)), (1.0, (40, 80)), (2.0, (80, 160))])
+def test_reencode_resizes_and_compresses(scale: float, size: tuple[int, int]) -> None:
+    # A hard black/white edge: enlarged by copying pixels it would stay two-valued; the cubic
+    # enlargement --scale uses (a sharper camera, not a blockier one) passes through the greys.
+    edge = np.zeros((40, 80, 3), np.uint8)
+    edge[:, 40:] = 255
+    out = cv2.imdecode(np.frombuffer(reencode(cv2.imencode(".png", edge)[1].tobytes(), 95, scale), np.uint8), cv2.IMREAD_GRAYSCALE)
+    assert out.shape == size
+    assert out[0, 0] < 20 and out[0, -1] > 235
+    greys = np.count_nonzero((out[size[0] // 2] > 20) & (out[size[0] // 2] < 235))
+    assert greys >= (2 if scale > 1 else 0)
