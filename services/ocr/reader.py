@@ -112,22 +112,26 @@ class PlateReader:
         """Read every line; the `views` lines that read best also with other crops of the same row."""
         if not lines:
             return []
-        # Every crop is read with the marks between character groups painted out (separators.py).
-        logps = self._recognizer.logits([erase_separators(crop_line(grey, line.box, fences=line.fences)) for line in lines])
+        logps = self._read_crops([crop_line(grey, line.box, fences=line.fences) for line in lines])
         reads = [LineRead(line.box, logp, min(line.score, 7.0) / 7.0, overlay=line.overlay) for line, logp in zip(lines, logps)]
         clock.mark("recognise")
         # Other crops go to the rows whose first read ranks best, not to the rows the localiser
         # liked best: a plate's number row can rank low on shape (6WHS906 was the 7th row).
         promising = most_promising(reads, views)
         clock.mark("post_process")
-        more = [[erase_separators(crop) for crop in _views(grey, lines[i])] for i in promising]
-        extra = iter(self._recognizer.logits([crop for crops in more for crop in crops]))
+        more = [_views(grey, lines[i]) for i in promising]
+        extra = iter(self._read_crops([crop for crops in more for crop in crops]))
         for i, crops in zip(promising, more):
             reads[i] = replace(reads[i], views=tuple(next(extra) for _ in crops))
         clock.mark("recognise")
         plates = pick_plates(reads)
         clock.mark("post_process")
         return plates
+
+    def _read_crops(self, crops: list[np.ndarray]) -> list[np.ndarray]:
+        """The recogniser's log-probs of each crop, read with the marks between its character
+        groups painted out (separators.py): every crop of a row, main and views alike."""
+        return self._recognizer.logits([erase_separators(crop) for crop in crops])
 
     def _detect_text(self, pixels: np.ndarray) -> list[Box]:
         """Text lines from EasyOCR's CRAFT detector, loaded on first use."""
