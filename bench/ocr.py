@@ -83,8 +83,10 @@ def load_dataset(folder: Path) -> list[Labelled]:
 
 
 def _is_image_name(name: str) -> bool:
-    """A label row's file field names an image (a header row's "file" does not)."""
-    return name.strip().lower().endswith(IMAGE_SUFFIXES)
+    """A label row's file field names a file (a header row's "file" or "image" has no suffix).
+    Any suffix counts: a listed image of a format left out of IMAGE_SUFFIXES is read, or reported
+    missing, never skipped unseen."""
+    return bool(Path(name.strip()).suffix)
 
 
 def reencode(image: bytes, quality: int, scale: float = 1.0) -> bytes:

@@ -66,3 +66,9 @@ def test_reencode_resizes_and_compresses(scale: float, size: tuple[int, int]) ->
     assert out[0, 0] < 20 and out[0, -1] > 235
     greys = np.count_nonzero((out[size[0] // 2] > 20) & (out[size[0] // 2] < 235))
     assert greys >= (2 if scale > 1 else 0)
+
+
+def test_load_dataset_keeps_a_listed_image_of_any_format(tmp_path: Path) -> None:
+    _image(tmp_path / "car1.bmp")
+    (tmp_path / "groundtruth.csv").write_text("image,state,plate\ncar1.bmp,ca,7ABC123\n")
+    assert [i.path.name for i in load_dataset(tmp_path)] == ["car1.bmp"]
