@@ -122,10 +122,13 @@ def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candida
         if math.exp(entry.log_p) >= OTHER_PLATE_MIN_CONFIDENCE and shape(entry.text) in COMMON_SHAPES:
             chosen.append(entry)
     # Alternatives belong to the plate whose row they were read on; alternatives from lines
-    # elsewhere stay with the best-ranked plate, as its second guesses.
+    # elsewhere stay with the best-ranked plate, as its last second guesses: the best plate's own
+    # rows come first (a sign's TAXAT, a grille's 77777 had taken places from its own variants).
+    on_best = [e for e in ranked if _same_plate(e.read.box, chosen[0].read.box)]
+    elsewhere = [e for e in ranked if not _same_plate(e.read.box, chosen[0].read.box)]
     alternatives: dict[int, list[_Scored]] = {id(c): [] for c in chosen}
     seen: set[str] = set()
-    for entry in ranked:
+    for entry in on_best + elsewhere:
         if entry.text in seen:
             continue
         seen.add(entry.text)

@@ -163,6 +163,18 @@ def test_second_guesses_are_full_length_before_they_are_fragments() -> None:
     assert "3XBN" not in texts and "XBN" not in texts
 
 
+def test_second_guesses_are_the_plates_own_before_other_rows_text() -> None:
+    # The plate's row is unsure of one character; a sign across the photo reads SPEED25 clearly.
+    # The sign is no plate, and no second guess before the plate's own other readings.
+    plate_row = line(spelled("7AB") + [{"C": 0.5, "G": 0.3, "0": 0.19}, "-"] + spelled("123"), x=100, y=300)
+    sign = line(spelled("SPEED25"), geometry=0.2, x=600, y=40)
+    plate = best([plate_row, sign], max_candidates=3)
+    assert plate is not None
+    texts = [t for t, _ in plate.candidates]
+    assert texts[0] == plate.text == "7ABC123" and set(texts) == {"7ABC123", "7ABG123", "7AB0123"}
+    assert "SPEED25" in [t for t, _ in best([plate_row, sign], max_candidates=5).candidates]  # type: ignore[union-attr]
+
+
 def test_nothing_plate_like_gives_no_plate() -> None:
     assert best([]) is None
     assert best([line(["-", "-", "-", "-"])]) is None  # blank: the crop held no characters
