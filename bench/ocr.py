@@ -64,11 +64,18 @@ def load_dataset(folder: Path) -> list[Labelled]:
             items = [Labelled(folder / row[0].strip(), normalise_plate(row[2]), row[1].strip().upper())
                      for row in csv.reader(f) if len(row) >= 3 and _is_image_name(row[0])]
     else:
+        unread = []
         for txt in sorted(folder.glob("*.txt")):
             for line in txt.read_text(encoding="utf-8-sig").splitlines():
-                fields = line.split("\t")
+                # Tab-separated in the benchmark; a hand-written label may use spaces.
+                fields = line.split("\t") if "\t" in line else line.split()
                 if len(fields) >= 6 and _is_image_name(fields[0]):
                     items.append(Labelled(folder / fields[0].strip(), normalise_plate(fields[5])))
+                elif fields and _is_image_name(fields[0]):
+                    unread.append(f"{txt.name}: {line.strip()!r}")
+        if unread:  # an image left out of the figures must not go unnoticed
+            print(f"{folder}: {len(unread)} label lines not understood, their images left out "
+                  f"(want NAME x y w h PLATE): {'; '.join(unread[:3])}", file=sys.stderr)
     missing = [item.path.name for item in items if not item.path.is_file()]
     if missing:
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")

@@ -48,6 +48,17 @@ def test_load_dataset_reads_the_txt_format_one_file_per_image(tmp_path: Path) ->
     assert [(i.path.name, i.plate) for i in load_dataset(tmp_path)] == [("car1.jpg", "5LTA600")]
 
 
+def test_load_dataset_reads_space_separated_labels_and_reports_lines_it_cannot(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _image(tmp_path / "car1.jpg")
+    _image(tmp_path / "car2.jpg")
+    (tmp_path / "car1.txt").write_text("car1.jpg 10 20 80 40 5LTA600\n")
+    (tmp_path / "car2.txt").write_text("car2.jpg\t10\t20\t80\n")  # the box and plate cut off
+    assert [(i.path.name, i.plate) for i in load_dataset(tmp_path)] == [("car1.jpg", "5LTA600")]
+    assert "1 label lines not understood" in capsys.readouterr().err
+
+
 def test_load_dataset_names_labelled_images_that_are_missing(tmp_path: Path) -> None:
     _image(tmp_path / "ca1.png")
     (tmp_path / "groundtruth.csv").write_text("ca1.png,ca,7ABC123\nca2.png,ca,7ABC124\n")
