@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -37,6 +38,9 @@ class LineRead:
     views: tuple[np.ndarray, ...] = ()
     # From the strip where cameras burn in dates: only a common plate shape is read there.
     overlay: bool = False
+    # The main crop as the recogniser read it (separators painted out), for a second opinion
+    # on single characters (SecondOpinion); None where there is none to ask.
+    crop: np.ndarray | None = None
 
     @cached_property
     def _proposals(self) -> list[_Scored]:
@@ -100,7 +104,17 @@ class _Scored:
     raw: str
 
 
-def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candidates: int = 5) -> list[PlateResult]:
+# (a row's read, its best string, strings as long) -> for each, how much likelier a reader of
+# single characters finds it than the best, in log-odds (services.ocr.glyphs.GlyphJudge).
+SecondOpinion = Callable[[LineRead, str, list[str]], list[float]]
+# The second opinion's log-odds against the ranking score's nats.
+GLYPH_WEIGHT = 0.75
+# Drawn alike in most plate fonts: the plate shape decides these, not a glyph.
+SAME_GLYPH = (frozenset("O0"), frozenset("I1"))
+
+
+def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candidates: int = 5,
+                second_opinion: SecondOpinion | None = None) -> list[PlateResult]:
     """The plate numbers among the candidate lines, nearest vehicle first; empty when nothing
     reads as a plate (no line proposes a string, or the best scores under MIN_PLATE_SCORE).
 
@@ -113,6 +127,8 @@ def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candida
     tallest row first: the nearest vehicle is the one the camera was aimed at.
     """
     ranked = _rank(reads)
+    if second_opinion is not None:
+        ranked = _best_on_second_opinion(ranked, second_opinion)
     if not ranked or ranked[0].score < MIN_PLATE_SCORE:
         return []
     chosen = [ranked[0]]
@@ -146,6 +162,26 @@ def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candida
         for c in chosen
     ]
     return sorted(plates, key=lambda p: p.box.height, reverse=True)[:max_plates]
+
+
+def _best_on_second_opinion(ranked: list[_Scored], opinion: SecondOpinion) -> list[_Scored]:
+    """The best read gives way to a runner-up read off the same crops, as long and different in
+    one or two characters, when the second opinion on those characters (x GLYPH_WEIGHT)
+    outweighs the score between them: AC0MZV to AC0M7V, S6TE5 to SGTE5, HTC249 to WTC249."""
+    if not ranked or ranked[0].read.crop is None:
+        return ranked
+    top = ranked[0]
+    rivals = [e for e in ranked[1:] if e.read is top.read and len(e.text) == len(top.text)
+              and 1 <= sum(a != b for a, b in zip(e.text, top.text)) <= 2
+              and not any(a != b and frozenset((a, b)) in SAME_GLYPH for a, b in zip(e.text, top.text))]
+    if not rivals:
+        return ranked
+    gains = [GLYPH_WEIGHT * odds - (top.score - rival.score)
+             for rival, odds in zip(rivals, opinion(top.read, top.text, [r.text for r in rivals]))]
+    gain, winner = max(zip(gains, range(len(rivals))))
+    if gain <= 0:
+        return ranked
+    return [rivals[winner]] + [e for e in ranked if e is not rivals[winner]]
 
 
 def most_promising(reads: list[LineRead], n: int) -> list[int]:

@@ -26,6 +26,7 @@ import numpy as np
 
 from services.common.errors import InvalidRequest
 from services.ocr.batching import BatchingRecognizer
+from services.ocr.glyphs import GlyphJudge
 from services.ocr.localise import UNFENCED, Line, find_lines
 from services.ocr.plates import Box, LineRead, PlateResult, most_promising, pick_plates
 from services.ocr.recognizer import PlateRecognizer, choose_device, easyocr_model_dir, stock_english_g2
@@ -72,6 +73,7 @@ class PlateReader:
         self._recognizer = BatchingRecognizer(PlateRecognizer(weights, device=self.device, batch_size=batch), max_lines=batch)
         self._detector: Any = None  # easyocr.Reader, loaded on first fallback
         self._words = WordReader(str(stock_english_g2()), self.device) if settings.read_region else None
+        self._glyphs = GlyphJudge(device=self.device)
         # The first pass pays for kernel selection and allocation (about a second on a GPU):
         # here, not in the first request.
         self._recognizer.logits([np.full((32, 96), 128, np.uint8)])
@@ -112,26 +114,32 @@ class PlateReader:
         """Read every line; the `views` lines that read best also with other crops of the same row."""
         if not lines:
             return []
-        logps = self._read_crops([crop_line(grey, line.box, fences=line.fences) for line in lines])
-        reads = [LineRead(line.box, logp, min(line.score, 7.0) / 7.0, overlay=line.overlay) for line, logp in zip(lines, logps)]
+        mains = self._read_crops([crop_line(grey, line.box, fences=line.fences) for line in lines])
+        reads = [LineRead(line.box, logp, min(line.score, 7.0) / 7.0, overlay=line.overlay, crop=crop)
+                 for line, (crop, logp) in zip(lines, mains)]
         clock.mark("recognise")
         # Other crops go to the rows whose first read ranks best, not to the rows the localiser
         # liked best: a plate's number row can rank low on shape (6WHS906 was the 7th row).
         promising = most_promising(reads, views)
         clock.mark("post_process")
         more = [_views(grey, lines[i]) for i in promising]
-        extra = iter(self._read_crops([crop for crops in more for crop in crops]))
+        extra = iter(logp for _, logp in self._read_crops([crop for crops in more for crop in crops]))
         for i, crops in zip(promising, more):
             reads[i] = replace(reads[i], views=tuple(next(extra) for _ in crops))
         clock.mark("recognise")
-        plates = pick_plates(reads)
+        plates = pick_plates(reads, second_opinion=self._glyph_opinion)
         clock.mark("post_process")
         return plates
 
-    def _read_crops(self, crops: list[np.ndarray]) -> list[np.ndarray]:
-        """The recogniser's log-probs of each crop, read with the marks between its character
-        groups painted out (separators.py): every crop of a row, main and views alike."""
-        return self._recognizer.logits([erase_separators(crop) for crop in crops])
+    def _read_crops(self, crops: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each crop with the marks between its character groups painted out (separators.py),
+        and the recogniser's log-probs of it: every crop of a row, main and views alike."""
+        erased = [erase_separators(crop) for crop in crops]
+        return list(zip(erased, self._recognizer.logits(erased)))
+
+    def _glyph_opinion(self, read: LineRead, best: str, others: list[str]) -> list[float]:
+        assert read.crop is not None  # pick_plates asks only about reads that keep their crop
+        return self._glyphs.log_odds(read.crop, read.logp, best, others)
 
     def _detect_text(self, pixels: np.ndarray) -> list[Box]:
         """Text lines from EasyOCR's CRAFT detector, loaded on first use."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import cv2
 import numpy as np
 import pytest
@@ -147,3 +149,18 @@ def test_worker_processes_share_the_cpu_cores_out() -> None:
         assert torch.get_num_threads() == max(1, (os.cpu_count() or 1) // 2)
     finally:
         torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize(("plate", "swapped"), [
+    ("7ABC123", "7A8C123"), ("7ABC123", "7ABC1Z3"), ("AC0M7V", "AC0MZV"), ("SGTE5", "S6TE5"), ("WTC249", "HTC249"),
+])
+def test_the_glyph_classifier_sides_with_the_drawn_character(reader: PlateReader, plate: str, swapped: str) -> None:
+    from services.ocr.glyphs import GlyphJudge
+    from services.ocr.recognizer import PlateRecognizer
+    from services.ocr.training.synth import render_plate_line
+
+    recognizer, judge = PlateRecognizer(PACKAGED_WEIGHTS), GlyphJudge()
+    for seed in range(4):
+        crop = render_plate_line(plate, random.Random(seed))
+        logp = recognizer.logits([crop])[0]
+        assert judge.log_odds(crop, logp, plate, [swapped])[0] < 0, seed

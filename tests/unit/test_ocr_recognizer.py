@@ -196,3 +196,35 @@ def test_soup_refuses_networks_of_another_shape() -> None:
         average([small, {"w": torch.zeros(3, 3)}])
     with pytest.raises(ValueError, match="other keys"):
         average([small, {"v": torch.zeros(2, 3)}])
+
+
+def test_glyph_training_runs_and_writes_weights_the_judge_loads(tmp_path) -> None:
+    """services.ocr.training.glyphs end to end on a handful of rendered lines standing in for plates."""
+    import json
+
+    import cv2
+
+    from services.ocr.glyphs import GlyphJudge
+    from services.ocr.reader import PACKAGED_WEIGHTS
+    from services.ocr.training import glyphs
+    from services.ocr.training.split import is_train_file
+    from services.ocr.training.synth import render_plate_line
+
+    rng = random.Random(5)
+    rows = []
+    for i, text in enumerate(["7ABC123", "KT5507", "JLM7605", "8XYZ210", "ABC1234", "5NNY092", "CWM3083", "6WHS906"]):
+        cv2.imwrite(str(tmp_path / f"p{i}.png"), render_plate_line(text, rng))
+        rows.append(f"p{i}.png,ca,{text}")
+    (tmp_path / "groundtruth.csv").write_text("\n".join(rows) + "\n")
+    names = [f"p{i}.png" for i in range(8)]
+    assert any(map(is_train_file, names)) and not all(map(is_train_file, names))  # both splits used
+
+    out = tmp_path / "glyph_classifier.pth"
+    glyphs.main(["--real-dir", str(tmp_path), "--out", str(out), "--synthetic", "8", "--epochs", "1", "--threads", "1"])
+    meta = json.loads(out.with_suffix(".json").read_text())
+    assert meta["split"]["real_train_plates"] + meta["split"]["real_val_plates"] == 8
+    assert 0.0 <= meta["val_accuracy"] <= 1.0 and len(meta["history"]) == 1
+    judge = GlyphJudge(out)
+    crop = render_plate_line("7ABC123", random.Random(1))
+    (logp,) = PlateRecognizer(PACKAGED_WEIGHTS).logits([crop])
+    assert len(judge.log_odds(crop, logp, "7ABC123", ["7A8C123", "7ABC1Z3"])) == 2

@@ -1,0 +1,59 @@
+"""The glyph classifier's second opinion: where it looks (CTC forced alignment) and when it may
+overrule the best read (pick_plates). Pure logic here; the shipped network in tests/ocr."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from services.ocr.glyphs import forced_alignment, glyph_windows
+from services.ocr.plates import Box, LineRead, pick_plates
+from tests.unit.test_ocr_plates import ctc_output, spelled
+
+
+def test_forced_alignment_finds_each_character_where_the_path_emits_it() -> None:
+    # 7 for two frames, a blank, A, then B twice, which needs a blank between its two emissions.
+    logp = ctc_output(["7", "7", "-", "A", "-", "B", "-", "B", "-"])
+    assert forced_alignment(logp, "7AB") == [0, 3, 5]
+    assert forced_alignment(logp, "7ABB") == [0, 3, 5, 7]
+    assert forced_alignment(ctc_output(["7", "A"]), "7AB") is None  # three characters cannot fit in two frames
+
+
+def test_glyph_windows_are_cut_around_each_frame() -> None:
+    line = np.full((64, 96), 255, np.uint8)
+    line[:, 40:48] = 0  # a dark stroke under frame 10 (columns 40-43) and 11
+    windows = glyph_windows(line, [10, 0])
+    assert windows.shape == (2, 32, 20)
+    assert windows[0].min() == 0 and windows[1].min() == 255  # frame 0's window sees only paper
+
+
+def _row(crop: bool = True) -> LineRead:
+    # The network favours Z over 7 in the fifth place, 0.75 to 0.2 (beyond the count rule that prefers 7).
+    frames = spelled("AC0M") + [{"Z": 0.75, "7": 0.2}, "-"] + spelled("V")
+    return LineRead(Box(10, 50, 120, 30), ctc_output(frames), 0.8, crop=np.zeros((30, 120), np.uint8) if crop else None)
+
+
+def test_a_confident_second_opinion_turns_a_near_tie() -> None:
+    asked: list[tuple[str, list[str]]] = []
+
+    def sure_it_is_a_seven(read: LineRead, best: str, others: list[str]) -> list[float]:
+        asked.append((best, others))
+        return [3.0 if other[4] == "7" and other[:4] == best[:4] else -3.0 for other in others]
+
+    assert pick_plates([_row()])[0].text == "AC0MZV"
+    plate = pick_plates([_row()], second_opinion=sure_it_is_a_seven)[0]
+    assert plate.text == "AC0M7V"
+    assert [t for t, _ in plate.candidates][:2] == ["AC0M7V", "AC0MZV"]
+    # Only rivals as long as the best read and one or two characters off it are asked about, and
+    # never an O/0 or I/1 swap: most plate fonts draw those alike.
+    best, others = asked[0]
+    assert best == "AC0MZV" and "AC0M7V" in others
+    assert all(len(o) == len(best) and 1 <= sum(a != b for a, b in zip(o, best)) <= 2 for o in others)
+    assert "ACOMZV" not in others
+
+
+def test_a_weak_or_missing_second_opinion_changes_nothing() -> None:
+    def barely(read: LineRead, best: str, others: list[str]) -> list[float]:
+        return [0.1] * len(others)
+
+    assert pick_plates([_row()], second_opinion=barely)[0].text == "AC0MZV"
+    assert pick_plates([_row(crop=False)], second_opinion=lambda *_: [9.0] * 9)[0].text == "AC0MZV"
