@@ -127,10 +127,10 @@ def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candida
     tallest row first: the nearest vehicle is the one the camera was aimed at.
     """
     ranked = _rank(reads)
-    if second_opinion is not None:
-        ranked = _best_on_second_opinion(ranked, second_opinion)
     if not ranked or ranked[0].score < MIN_PLATE_SCORE:
         return []
+    if second_opinion is not None:
+        ranked = _best_on_second_opinion(ranked, second_opinion)
     chosen = [ranked[0]]
     for entry in ranked[1:]:
         if any(_same_plate(entry.read.box, c.read.box) or entry.text == c.text for c in chosen):
@@ -168,9 +168,9 @@ def _best_on_second_opinion(ranked: list[_Scored], opinion: SecondOpinion) -> li
     """The best read gives way to a runner-up read off the same crops, as long and different in
     one or two characters, when the second opinion on those characters (x GLYPH_WEIGHT)
     outweighs the score between them: AC0MZV to AC0M7V, S6TE5 to SGTE5, HTC249 to WTC249."""
-    if not ranked or ranked[0].read.crop is None:
-        return ranked
     top = ranked[0]
+    if top.read.crop is None:
+        return ranked
     rivals = [e for e in ranked[1:] if e.read is top.read and len(e.text) == len(top.text)
               and 1 <= sum(a != b for a, b in zip(e.text, top.text)) <= 2
               and not any(a != b and frozenset((a, b)) in SAME_GLYPH for a, b in zip(e.text, top.text))]

@@ -57,3 +57,18 @@ def test_a_weak_or_missing_second_opinion_changes_nothing() -> None:
 
     assert pick_plates([_row()], second_opinion=barely)[0].text == "AC0MZV"
     assert pick_plates([_row(crop=False)], second_opinion=lambda *_: [9.0] * 9)[0].text == "AC0MZV"
+
+
+def test_noise_is_no_plate_and_no_second_opinion_is_asked_about_it() -> None:
+    # The plate threshold (MIN_PLATE_SCORE) is the recogniser's own: a runner-up promoted on a
+    # character's looks must not decide whether there is a plate at all.
+    faint = {"6": 0.15} | {c: 0.08 for c in "G8B5S3EPR"} | {"-": 0.05}
+    noise = LineRead(Box(10, 50, 60, 30), ctc_output([faint, "-", faint, "-"]), 0.0, crop=np.zeros((30, 60), np.uint8))
+    asked: list[str] = []
+
+    def eager(read: LineRead, best: str, others: list[str]) -> list[float]:
+        asked.append(best)
+        return [20.0] * len(others)
+
+    assert pick_plates([noise], second_opinion=eager) == []
+    assert asked == []
