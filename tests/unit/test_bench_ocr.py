@@ -73,7 +73,7 @@ def test_reencode_resizes_and_compresses(scale: float, size: tuple[int, int]) ->
     edge = np.zeros((40, 80, 3), np.uint8)
     edge[:, 40:] = 255
     out = cv2.imdecode(np.frombuffer(reencode(cv2.imencode(".png", edge)[1].tobytes(), 95, scale), np.uint8), cv2.IMREAD_GRAYSCALE)
-    assert out.shape == size
+    assert out is not None and out.shape == size
     assert out[0, 0] < 20 and out[0, -1] > 235
     greys = np.count_nonzero((out[size[0] // 2] > 20) & (out[size[0] // 2] < 235))
     assert greys >= (2 if scale > 1 else 0)
