@@ -38,6 +38,7 @@ sys.path[0] = str(Path(__file__).resolve().parent.parent)
 from concurrent.futures import ThreadPoolExecutor, as_completed  # noqa: E402 - imports queue
 
 from bench._common import percentile, print_table  # noqa: E402
+from cardak.cli.clients import IMAGE_SUFFIXES  # noqa: E402 - what `cardak submit` sends
 from services.common.plates import edit_distance, normalise_plate  # noqa: E402
 from services.ocr.formats import o_as_zero, same_but_o_and_zero  # noqa: E402
 from services.ocr.training.split import is_train_file  # noqa: E402
@@ -48,9 +49,6 @@ class Labelled:
     path: Path
     plate: str
     region: str = ""
-
-
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp")
 
 
 def load_dataset(folder: Path) -> list[Labelled]:

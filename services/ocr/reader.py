@@ -122,7 +122,7 @@ class PlateReader:
         # liked best: a plate's number row can rank low on shape (6WHS906 was the 7th row).
         promising = most_promising(reads, views)
         clock.mark("post_process")
-        more = [_views(grey, lines[i]) for i in promising]
+        more = [view_crops(grey, lines[i]) for i in promising]
         extra = iter(logp for _, logp in self._read_crops([crop for crops in more for crop in crops]))
         for i, crops in zip(promising, more):
             reads[i] = replace(reads[i], views=tuple(next(extra) for _ in crops))
@@ -198,7 +198,7 @@ def crop_line(grey: np.ndarray, box: Box, margin_x: float = 0.4, margin_y: float
 LEVEL_FROM = math.radians(2.0)
 
 
-def _views(grey: np.ndarray, line: Line) -> list[np.ndarray]:
+def view_crops(grey: np.ndarray, line: Line) -> list[np.ndarray]:
     """More crops of one row, read to average out the luck of one crop. Wide: a character glued
     to the frame or a sticker was left out of the row. Tight: less of the frame and the state
     name to read through. Level, for a tilted row: its characters upright and filling the crop's

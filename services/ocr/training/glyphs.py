@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from services.ocr.glyphs import GlyphNet, forced_alignment, glyph_windows, normalise_windows
+from services.ocr.glyphs import INPUT_H, INPUT_W, GlyphNet, forced_alignment, glyph_windows, normalise_windows
 from services.ocr.reader import PACKAGED_WEIGHTS
 from services.ocr.recognizer import PLATE_ALPHABET, PlateRecognizer, resize_line
 from services.ocr.training.finetune import Sample, augment_real, load_real, save
@@ -93,7 +93,7 @@ def aligned_windows(rec: PlateRecognizer, lines: Iterable[Sample],
             chunk = []
     if chunk:
         flush(chunk)
-    x = np.concatenate(xs) if xs else np.empty((0, 32, 20), np.uint8)
+    x = np.concatenate(xs) if xs else np.empty((0, INPUT_H, INPUT_W), np.uint8)
     counts["windows"] = len(x)
     return x, np.asarray(ys, np.int64), counts
 

@@ -58,7 +58,7 @@ def street_rows(plate: np.ndarray, label: str, read: Reader, rng: random.Random,
         best = min(range(len(lines)), key=lambda i: (edits[i], -lines[i].box.height))
         if edits[best] > MAX_EDITS:
             continue
-        crops = [mains[best]] + [erase_separators(c) for c in reader._views(grey, lines[best])]
+        crops = [mains[best]] + [erase_separators(c) for c in reader.view_crops(grey, lines[best])]
         out += [(crop, label) for crop in crops if crop.size]
     return out
 
