@@ -233,21 +233,26 @@ def _line_proposals(read: LineRead) -> list[_Scored]:
 
 def _fragments_below_wholes(ranked: list[_Scored]) -> list[_Scored]:
     """A row nested in a wider row whose best read is a common plate shape, reading a piece of
-    that string (all but at most one character the same), is a fragment of the plate: it may not
-    outrank the whole. The localiser also reads a long row's pieces (a piece is sometimes the
-    plate: a vanity plate beside a frame's lettering), and a confident piece read, 6TGN55 off the
-    middle of 5TGN556, outscored the whole row's less certain read. A whole of uncommon shape
-    demotes nothing: then the piece may be the plate."""
+    that string or of another common-shape read of the wider row (all but at most one character
+    the same), is a fragment of the plate: it may not outrank the wider row's best. The localiser
+    also reads a long row's pieces (a piece is sometimes the plate: a vanity plate beside a
+    frame's lettering), and a confident piece read, 6TGN55 off the middle of 5TGN556, outscored
+    the whole row's less certain read; TA40 off 5LTA600 (best read 5LIA600) matches only the
+    runner-up. A whole of uncommon shape demotes nothing: then the piece may be the plate."""
     best: dict[int, _Scored] = {}
     for entry in ranked:
         if id(entry.read) not in best or entry.score > best[id(entry.read)].score:
             best[id(entry.read)] = entry
     wholes = [w for w in best.values() if shape(w.text) in COMMON_SHAPES]
+    plate_shaped: dict[int, list[str]] = {id(w.read): [] for w in wholes}
+    for entry in ranked:
+        if id(entry.read) in plate_shaped and shape(entry.text) in COMMON_SHAPES:
+            plate_shaped[id(entry.read)].append(entry.text)
     out = []
     for entry in ranked:
         for whole in wholes:
             if (whole.read is not entry.read and _nested(entry.read.box, whole.read.box)
-                    and _piece_of(entry.text, whole.text)):
+                    and any(_piece_of(entry.text, text) for text in plate_shaped[id(whole.read)])):
                 entry = replace(entry, score=min(entry.score, whole.score - 0.01))
         out.append(entry)
     return out

@@ -206,6 +206,21 @@ def test_a_piece_of_a_row_does_not_outrank_the_whole_plate_it_belongs_to() -> No
     assert apart is not None and apart.text == "6TGN55"
 
 
+def test_a_piece_matching_the_whole_rows_runner_up_does_not_outrank_it() -> None:
+    # The whole row (x 10..130) is unsure of two characters and reads 5LIA600 first; its piece
+    # (x 40..100) reads TA40 surely. TA40 is two characters off 5LIA600's middle but a run of
+    # 5LTA400, another plate-shaped read of the same row: a fragment, not a plate.
+    unsure = (spelled("5L") + [{"I": 0.6, "T": 0.35}, "-"] + spelled("A")
+              + [{"6": 0.6, "4": 0.35}, "-"] + spelled("00"))
+    whole = LineRead(Box(10, 50, 120, 30), ctc_output(unsure), geometry=0.0)
+    piece = LineRead(Box(40, 55, 60, 20), ctc_output(spelled("TA40")), geometry=0.8)
+    plate = best([whole, piece])
+    assert plate is not None and plate.text == "5LIA600"
+    assert {"5LTA600", "TA40"} <= {text for text, _ in plate.candidates}
+    apart = best([whole, LineRead(Box(300, 55, 60, 20), piece.logp, geometry=0.8)])
+    assert apart is not None and apart.text == "TA40"
+
+
 def test_a_vanity_piece_beats_a_whole_row_of_uncommon_shape() -> None:
     # The whole row took in frame lettering (1HK0E7C1 is no plate shape): the piece is the plate.
     whole = LineRead(Box(10, 50, 120, 30), ctc_output(spelled("1HK0E7C1")), geometry=0.0)
