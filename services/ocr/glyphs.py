@@ -49,6 +49,29 @@ class GlyphNet(nn.Module):
         return out
 
 
+class GlyphEnsemble(nn.Module):
+    """Several GlyphNets trained alike from different seeds: (N, 1, 32, 20) -> (N, 36) mean
+    log-probabilities. One training run's habits on a near-tie are partly luck (a second run in
+    the shipped one's place lost 2 us-endtoend photos); the mean keeps what the runs agree on."""
+
+    def __init__(self, members: int) -> None:
+        super().__init__()
+        self.members = nn.ModuleList(GlyphNet() for _ in range(members))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.stack([torch.log_softmax(m(x), dim=1) for m in self.members]).mean(dim=0)
+
+
+def load_glyph_net(weights: Path) -> nn.Module:
+    """A GlyphNet or, from a state dict whose keys start with "members.", a GlyphEnsemble; in
+    float32 and in eval mode. Either gives logits fit for log_softmax."""
+    state = {k: v.float() for k, v in torch.load(weights, map_location="cpu", weights_only=True).items()}
+    members = {k.split(".")[1] for k in state if k.startswith("members.")}
+    net: nn.Module = GlyphEnsemble(len(members)) if members else GlyphNet()
+    net.load_state_dict(state)
+    return net.eval()
+
+
 def forced_alignment(logp: np.ndarray, text: str) -> list[int] | None:
     """The frame at which each character of `text` is first emitted on the likeliest CTC path
     that spells it, under (T, 37) log-probs (blank first); None when T is too short for it."""
@@ -107,9 +130,7 @@ class GlyphJudge:
     """How much more the glyph classifier believes `other` than `best` where they differ."""
 
     def __init__(self, weights: Path = PACKAGED_GLYPH_WEIGHTS, device: str = "cpu") -> None:
-        net = GlyphNet()
-        net.load_state_dict({k: v.float() for k, v in torch.load(weights, map_location="cpu", weights_only=True).items()})
-        self._net = net.eval().to(device)
+        self._net = load_glyph_net(weights).to(device)
         self._device = device
 
     def log_odds(self, crop: np.ndarray, logp: np.ndarray, best: str, others: list[str]) -> list[float]:

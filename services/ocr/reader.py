@@ -26,7 +26,7 @@ import numpy as np
 
 from services.common.errors import InvalidRequest
 from services.ocr.batching import BatchingRecognizer
-from services.ocr.glyphs import GlyphJudge
+from services.ocr.glyphs import PACKAGED_GLYPH_WEIGHTS, GlyphJudge
 from services.ocr.localise import UNFENCED, Line, find_lines
 from services.ocr.plates import Box, LineRead, PlateResult, most_promising, pick_plates
 from services.ocr.recognizer import PlateRecognizer, choose_device, easyocr_model_dir, stock_english_g2
@@ -73,7 +73,8 @@ class PlateReader:
         self._recognizer = BatchingRecognizer(PlateRecognizer(weights, device=self.device, batch_size=batch), max_lines=batch)
         self._detector: Any = None  # easyocr.Reader, loaded on first fallback
         self._words = WordReader(str(stock_english_g2()), self.device) if settings.read_region else None
-        self._glyphs = GlyphJudge(device=self.device)
+        self._glyphs = GlyphJudge(Path(settings.glyph_weights) if settings.glyph_weights else PACKAGED_GLYPH_WEIGHTS,
+                                  device=self.device)
         # The first pass pays for kernel selection and allocation (about a second on a GPU):
         # here, not in the first request.
         self._recognizer.logits([np.full((32, 96), 128, np.uint8)])

@@ -11,6 +11,7 @@ class OcrSettings(MeshSettings):
     device: Literal["auto", "cpu", "cuda"] = Field("auto", description="auto: CUDA when torch sees a GPU")
     torch_threads: int = Field(0, description="CPU threads for PyTorch; 0: PyTorch chooses (the cores shared out among worker processes)")
     recognizer_weights: str = Field("", description="Plate recogniser weights; empty: the ones shipped in services/ocr/weights")
+    glyph_weights: str = Field("", description="Glyph classifier weights (the second opinion on single characters); empty: the shipped ones")
     read_region: bool = Field(True, description="Read the state name printed around the number")
     max_lines: int = Field(20, description="Candidate character rows read per photo")
     extra_views: int = Field(3, description="Rows whose first read ranks best, read again cropped wider, tighter and (tilted) level; reads averaged")

@@ -164,3 +164,16 @@ def test_the_glyph_classifier_sides_with_the_drawn_character(reader: PlateReader
         crop = render_plate_line(plate, random.Random(seed))
         logp = recognizer.logits([crop])[0]
         assert judge.log_odds(crop, logp, plate, [swapped])[0] < 0, seed
+
+
+def test_the_glyph_weights_setting_chooses_the_classifier_and_a_missing_file_stops_start_up(tmp_path) -> None:
+    import torch
+
+    from services.ocr.glyphs import GlyphEnsemble
+
+    torch.save(GlyphEnsemble(2).state_dict(), tmp_path / "glyphs.pth")
+    other = PlateReader(OcrSettings(device="cpu", read_region=False, glyph_weights=str(tmp_path / "glyphs.pth")))
+    net = other._glyphs._net
+    assert isinstance(net, GlyphEnsemble) and len(net.members) == 2
+    with pytest.raises(FileNotFoundError):
+        PlateReader(OcrSettings(device="cpu", read_region=False, glyph_weights=str(tmp_path / "missing.pth")))

@@ -72,3 +72,23 @@ def test_noise_is_no_plate_and_no_second_opinion_is_asked_about_it() -> None:
 
     assert pick_plates([noise], second_opinion=eager) == []
     assert asked == []
+
+
+def test_an_ensemble_file_loads_as_the_mean_of_its_members_and_a_single_net_as_itself(tmp_path) -> None:
+    import torch
+
+    from services.ocr.glyphs import GlyphEnsemble, GlyphNet, load_glyph_net
+
+    torch.manual_seed(0)
+    ensemble = GlyphEnsemble(2).eval()
+    torch.save(ensemble.state_dict(), tmp_path / "ensemble.pth")
+    torch.save(ensemble.members[0].state_dict(), tmp_path / "single.pth")
+    x = torch.rand(3, 1, 32, 20) * 2 - 1
+    with torch.inference_mode():
+        member_logp = [torch.log_softmax(m(x), dim=1) for m in ensemble.members]
+        loaded = load_glyph_net(tmp_path / "ensemble.pth")
+        assert isinstance(loaded, GlyphEnsemble) and len(loaded.members) == 2
+        assert torch.allclose(loaded(x), (member_logp[0] + member_logp[1]) / 2, atol=1e-5)
+        single = load_glyph_net(tmp_path / "single.pth")
+        assert isinstance(single, GlyphNet)
+        assert torch.allclose(torch.log_softmax(single(x), dim=1), member_logp[0], atol=1e-5)

@@ -204,7 +204,7 @@ def test_glyph_training_runs_and_writes_weights_the_judge_loads(tmp_path) -> Non
 
     import cv2
 
-    from services.ocr.glyphs import GlyphJudge
+    from services.ocr.glyphs import GlyphEnsemble, GlyphJudge
     from services.ocr.reader import PACKAGED_WEIGHTS
     from services.ocr.training import glyphs
     from services.ocr.training.split import is_train_file
@@ -220,11 +220,15 @@ def test_glyph_training_runs_and_writes_weights_the_judge_loads(tmp_path) -> Non
     assert any(map(is_train_file, names)) and not all(map(is_train_file, names))  # both splits used
 
     out = tmp_path / "glyph_classifier.pth"
-    glyphs.main(["--real-dir", str(tmp_path), "--out", str(out), "--synthetic", "8", "--epochs", "1", "--threads", "1"])
+    glyphs.main(["--real-dir", str(tmp_path), "--out", str(out), "--synthetic", "8", "--epochs", "1", "--threads", "1",
+                 "--members", "2"])
     meta = json.loads(out.with_suffix(".json").read_text())
     assert meta["split"]["real_train_plates"] + meta["split"]["real_val_plates"] == 8
-    assert 0.0 <= meta["val_accuracy"] <= 1.0 and len(meta["history"]) == 1
+    assert 0.0 <= meta["val_accuracy"] <= 1.0
+    assert [len(m["history"]) for m in meta["members"]] == [1, 1]
+    assert [m["torch_seed"] for m in meta["members"]] == [11, 12]
     judge = GlyphJudge(out)
+    assert isinstance(judge._net, GlyphEnsemble) and len(judge._net.members) == 2
     crop = render_plate_line("7ABC123", random.Random(1))
     (logp,) = PlateRecognizer(PACKAGED_WEIGHTS).logits([crop])
     assert len(judge.log_odds(crop, logp, "7ABC123", ["7A8C123", "7ABC1Z3"])) == 2

@@ -16,9 +16,11 @@ cut around each. Training windows come from the real plates' training split (str
 services.ocr.training.street_rows, TRAIN_DRAWS per plate, plus AUGMENTED_PER_PLATE fine-tune
 crops) and --synthetic rendered lines, each window also cut TRAIN_SHIFTS px off centre.
 Validation windows come from street rows of the held-out split (crc32 of the file name, as in
-services.ocr.training.finetune), drawn with a fixed seed and never trained on. Output: an fp16
-state dict at --out and a JSON beside it (same name, .json) with the settings, sample counts
-and each epoch's validation accuracy. A run with the same arguments and library versions
+services.ocr.training.finetune), drawn with a fixed seed and never trained on. --members
+networks are trained on the same windows, each from its own torch seed, and shipped as one
+GlyphEnsemble (their mean log-probabilities): one run's habits on a near-tie are partly luck.
+Output: an fp16 state dict at --out and a JSON beside it (same name, .json) with the settings,
+sample counts, each member's validation accuracy by epoch and the ensemble's. A run with the same arguments and library versions
 reproduces the same windows; training itself runs on the CPU with --threads.
 """
 
@@ -34,7 +36,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from services.ocr.glyphs import INPUT_H, INPUT_W, GlyphNet, forced_alignment, glyph_windows, normalise_windows
+from services.ocr.glyphs import (
+    INPUT_H,
+    INPUT_W,
+    GlyphEnsemble,
+    GlyphNet,
+    forced_alignment,
+    glyph_windows,
+    normalise_windows,
+)
 from services.ocr.reader import PACKAGED_WEIGHTS
 from services.ocr.recognizer import PLATE_ALPHABET, PlateRecognizer, resize_line
 from services.ocr.training.finetune import Sample, augment_real, load_real, save
@@ -149,6 +159,8 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--synthetic", type=int, default=12000, help="synthetic lines rendered for training")
     ap.add_argument("--epochs", type=int, default=4)
+    ap.add_argument("--members", type=int, default=3,
+                    help="networks trained on the same windows from seeds --seed, --seed+1, ...; shipped as their mean")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args(argv)
@@ -170,8 +182,15 @@ def main(argv: list[str] | None = None) -> None:
     print(f"windows: train {len(x)} (real {len(x_real)}, synthetic {len(x_syn)}), val {len(xv)}; "
           f"plates: train {len(train_plates)}, held out {len(held_out)}", flush=True)
 
-    net = GlyphNet()
-    history = train(net, x, y, xv, yv, args.epochs)
+    histories = []
+    ensemble = GlyphEnsemble(args.members)
+    for k, member in enumerate(ensemble.members):
+        torch.manual_seed(args.seed + k)
+        member.load_state_dict(GlyphNet().state_dict())  # a fresh start drawn from this member's seed
+        print(f"member {k + 1}/{args.members} (torch seed {args.seed + k})", flush=True)
+        histories.append(train(member, x, y, xv, yv, args.epochs))
+    ensemble_accuracy = accuracy(ensemble, xv, yv)
+    print(f"ensemble of {args.members}: val acc {ensemble_accuracy:.4f}", flush=True)
     meta: dict[str, Any] = {
         "settings": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
         "aligner": str(PACKAGED_WEIGHTS),
@@ -183,12 +202,12 @@ def main(argv: list[str] | None = None) -> None:
                   "rule": "zlib.crc32(file_name) % 10 < 6 -> train"},
         "samples": {"real_train": real_counts, "synthetic": syn_counts, "val": val_counts},
         "alphabet": PLATE_ALPHABET,
-        "history": history,
-        "val_accuracy": history[-1]["val_accuracy"],
+        "members": [{"torch_seed": args.seed + k, "history": h} for k, h in enumerate(histories)],
+        "val_accuracy": round(ensemble_accuracy, 4),
         "torch": torch.__version__,
         "elapsed_s": round(time.time() - started),
     }
-    save(net, args.out, meta)
+    save(ensemble, args.out, meta)
     print(f"saved {args.out} and {args.out.with_suffix('.json')}", flush=True)
 
 
