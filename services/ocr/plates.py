@@ -240,14 +240,13 @@ def _fragments_below_wholes(ranked: list[_Scored]) -> list[_Scored]:
     the whole row's less certain read; TA40 off 5LTA600 (best read 5LIA600) matches only the
     runner-up. A whole of uncommon shape demotes nothing: then the piece may be the plate."""
     best: dict[int, _Scored] = {}
+    plate_shaped: dict[int, list[str]] = {}  # each row's common-shape reads
     for entry in ranked:
         if id(entry.read) not in best or entry.score > best[id(entry.read)].score:
             best[id(entry.read)] = entry
+        if shape(entry.text) in COMMON_SHAPES:
+            plate_shaped.setdefault(id(entry.read), []).append(entry.text)
     wholes = [w for w in best.values() if shape(w.text) in COMMON_SHAPES]
-    plate_shaped: dict[int, list[str]] = {id(w.read): [] for w in wholes}
-    for entry in ranked:
-        if id(entry.read) in plate_shaped and shape(entry.text) in COMMON_SHAPES:
-            plate_shaped[id(entry.read)].append(entry.text)
     out = []
     for entry in ranked:
         for whole in wholes:
