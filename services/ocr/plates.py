@@ -165,9 +165,11 @@ def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candida
 
 
 def _best_on_second_opinion(ranked: list[_Scored], opinion: SecondOpinion) -> list[_Scored]:
-    """The best read gives way to a runner-up read off the same crops, as long and different in
-    one or two characters, when the second opinion on those characters (x GLYPH_WEIGHT)
-    outweighs the score between them: AC0MZV to AC0M7V, S6TE5 to SGTE5, HTC249 to WTC249."""
+    """Each runner-up read off the best read's crops, as long and different in one or two
+    characters, scored up or down by the second opinion on those characters (x GLYPH_WEIGHT):
+    one that then outscores the best read takes its place (AC0MZV to AC0M7V, S6TE5 to SGTE5,
+    HTC249 to WTC249), and the others take their places among the second guesses (R8Z0503's
+    R820503, 6th by the network, 3rd once the classifier's +1.5 for the 2 counts)."""
     top = ranked[0]
     if top.read.crop is None:
         return ranked
@@ -176,12 +178,10 @@ def _best_on_second_opinion(ranked: list[_Scored], opinion: SecondOpinion) -> li
               and not any(a != b and frozenset((a, b)) in SAME_GLYPH for a, b in zip(e.text, top.text))]
     if not rivals:
         return ranked
-    gains = [GLYPH_WEIGHT * odds - (top.score - rival.score)
-             for rival, odds in zip(rivals, opinion(top.read, top.text, [r.text for r in rivals]))]
-    gain, winner = max(zip(gains, range(len(rivals))))
-    if gain <= 0:
-        return ranked
-    return [rivals[winner]] + [e for e in ranked if e is not rivals[winner]]
+    heard = {id(rival): replace(rival, score=rival.score + GLYPH_WEIGHT * odds)
+             for rival, odds in zip(rivals, opinion(top.read, top.text, [r.text for r in rivals]))}
+    # A stable sort: a rival must outscore the best read to take its place, not tie with it.
+    return sorted((heard.get(id(e), e) for e in ranked), key=lambda e: e.score, reverse=True)
 
 
 def most_promising(reads: list[LineRead], n: int) -> list[int]:

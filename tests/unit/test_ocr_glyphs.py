@@ -59,6 +59,22 @@ def test_a_weak_or_missing_second_opinion_changes_nothing() -> None:
     assert pick_plates([_row(crop=False)], second_opinion=lambda *_: [9.0] * 9)[0].text == "AC0MZV"
 
 
+def test_a_second_opinion_too_weak_to_win_still_orders_the_second_guesses() -> None:
+    # Z or 7 in the fifth place, V or Y in the sixth: the network's order of the runners-up is
+    # AC0M7V, AC0MZY. A classifier fairly sure of the Y (1.5 x GLYPH_WEIGHT, under the 1.5 score
+    # gap to the best read) lifts AC0MZY over AC0M7V, and leaves the best read first.
+    frames = spelled("AC0M") + [{"Z": 0.75, "7": 0.2}, "-", {"V": 0.8, "Y": 0.15}]
+    row = LineRead(Box(10, 50, 120, 30), ctc_output(frames), 0.8, crop=np.zeros((30, 120), np.uint8))
+
+    def rather_y(read: LineRead, best: str, others: list[str]) -> list[float]:
+        return [1.5 if other[4] == best[4] and other[5] == "Y" else 0.0 for other in others]
+
+    assert [t for t, _ in pick_plates([row])[0].candidates][:3] == ["AC0MZV", "AC0M7V", "AC0MZY"]
+    plate = pick_plates([row], second_opinion=rather_y)[0]
+    assert plate.text == "AC0MZV"
+    assert [t for t, _ in plate.candidates][:3] == ["AC0MZV", "AC0MZY", "AC0M7V"]
+
+
 def test_noise_is_no_plate_and_no_second_opinion_is_asked_about_it() -> None:
     # The plate threshold (MIN_PLATE_SCORE) is the recogniser's own: a runner-up promoted on a
     # character's looks must not decide whether there is a plate at all.
