@@ -7,7 +7,7 @@ by the localiser, cropped with crop_line's margins (and the views' wider, tighte
 crops), separators painted out. This module makes the second kind from the first: shrink and
 compress the plate, find its rows as the reader does, keep the row the label belongs to, and
 cut every crop the reader would cut of it. The glyph classifier trains on these
-(services.ocr.training.glyphs); the recogniser did not gain from them (services/ocr/README.md).
+(services.ocr.training.glyphs); the recogniser did not gain from them (services/ocr/EXPERIMENTS.md).
 """
 
 from __future__ import annotations
