@@ -92,11 +92,20 @@ class PlateReader:
             raise InvalidRequest("image could not be decoded")
         grey = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
         clock.mark("decode")
-        lines = find_lines(grey, max_lines=self._settings.max_lines)
+        settings = self._settings
+        lines = find_lines(grey, max_lines=settings.max_lines)
         lines += _whole_image_if_plate(grey, lines)
         clock.mark("localise")
-        plates = self._read_lines(grey, lines, clock, views=self._settings.extra_views)
-        if self._settings.fallback_detector and (not plates or plates[0].confidence < self._settings.fallback_below):
+        rows = self._read_rows(grey, lines, clock, views=settings.extra_views)
+        plates = self._pick(rows, clock)
+        if settings.more_lines > settings.max_lines and (not plates or plates[0].confidence < settings.more_lines_below):
+            # Nothing read confidently among the rows that looked best: the plate may be a row
+            # that looked worse (a band whose characters merged with the frame ranked 29th).
+            more = find_lines(grey, max_lines=settings.more_lines)
+            clock.mark("localise")
+            rows = self._read_rows(grey, more, clock, views=settings.extra_views, known=rows)
+            plates = self._pick(rows, clock)
+        if settings.fallback_detector and (not plates or plates[0].confidence < settings.fallback_below):
             lines = [_unranked(box) for box in self._detect_text(pixels)]
             clock.mark("fallback")
             found = self._read_lines(grey, lines, clock)
@@ -112,29 +121,43 @@ class PlateReader:
         return ReadResult(plates, clock.total_ms, clock.stages_ms)
 
     def _read_lines(self, grey: np.ndarray, lines: list[Line], clock: "_Stages", views: int = 0) -> list[PlateResult]:
-        """Read every line; the `views` lines that read best also with other crops of the same row."""
-        if not lines:
-            return []
-        mains = self._read_crops([crop_line(grey, line.box, fences=line.fences) for line in lines])
-        reads = [LineRead(line.box, logp, min(line.score, 7.0) / 7.0, overlay=line.overlay, crop=crop)
-                 for line, (crop, logp) in zip(lines, mains)]
+        """The plates among `lines`, read as `_read_rows` reads them."""
+        return self._pick(self._read_rows(grey, lines, clock, views), clock)
+
+    def _read_rows(self, grey: np.ndarray, lines: list[Line], clock: "_Stages", views: int = 0,
+                   known: list[tuple[Line, LineRead]] | None = None) -> list[tuple[Line, LineRead]]:
+        """Every line read, those in `known` (rows read before) as they were; then the `views`
+        rows whose first read ranks best, of all of them, also with other crops of the same row
+        (a row that has them already keeps them)."""
+        rows = list(known or [])
+        seen = {line.box for line, _ in rows}
+        fresh = [line for line in lines if line.box not in seen]
+        mains = self._read_crops([crop_line(grey, line.box, fences=line.fences) for line in fresh])
+        rows += [(line, LineRead(line.box, logp, min(line.score, 7.0) / 7.0, overlay=line.overlay, crop=crop))
+                 for line, (crop, logp) in zip(fresh, mains)]
         clock.mark("recognise")
         # Other crops go to the rows whose first read ranks best, not to the rows the localiser
         # liked best: a plate's number row can rank low on shape (6WHS906 was the 7th row).
-        promising = most_promising(reads, views)
+        promising = [i for i in most_promising([read for _, read in rows], views) if not rows[i][1].views]
         clock.mark("post_process")
-        more = [view_crops(grey, lines[i]) for i in promising]
+        more = [view_crops(grey, rows[i][0]) for i in promising]
         extra = iter(logp for _, logp in self._read_crops([crop for crops in more for crop in crops]))
         for i, crops in zip(promising, more):
-            reads[i] = replace(reads[i], views=tuple(next(extra) for _ in crops))
+            line, read = rows[i]
+            rows[i] = (line, replace(read, views=tuple(next(extra) for _ in crops)))
         clock.mark("recognise")
-        plates = pick_plates(reads, second_opinion=self._glyph_opinion)
+        return rows
+
+    def _pick(self, rows: list[tuple[Line, LineRead]], clock: "_Stages") -> list[PlateResult]:
+        plates = pick_plates([read for _, read in rows], second_opinion=self._glyph_opinion)
         clock.mark("post_process")
         return plates
 
     def _read_crops(self, crops: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Each crop with the marks between its character groups painted out (separators.py),
         and the recogniser's log-probs of it: every crop of a row, main and views alike."""
+        if not crops:
+            return []
         erased = [erase_separators(crop) for crop in crops]
         return list(zip(erased, self._recognizer.logits(erased)))
 

@@ -14,6 +14,8 @@ class OcrSettings(MeshSettings):
     glyph_weights: str = Field("", description="Glyph classifier weights (the second opinion on single characters); empty: the shipped ones")
     read_region: bool = Field(True, description="Read the state name printed around the number")
     max_lines: int = Field(20, description="Candidate character rows read per photo")
+    more_lines: int = Field(40, description="Candidate rows read in all when none of the first max_lines reads at more_lines_below or better")
+    more_lines_below: float = Field(0.3, description="Plate confidence under which more_lines rows are read")
     extra_views: int = Field(3, description="Rows whose first read ranks best, read again cropped wider, tighter and (tilted) level; reads averaged")
     fallback_detector: bool = Field(False, description="Run EasyOCR's text detector when no row reads as a plate")
     fallback_below: float = Field(0.05, description="Plate confidence under which the fallback detector runs")

@@ -125,6 +125,36 @@ def test_fallback_detector_runs_only_when_no_row_reads_as_a_plate() -> None:
     assert empty.stages_ms["fallback"] > 0  # nothing read: EasyOCR's detector was asked too
 
 
+def _with_a_grille(plate_photo: bytes) -> bytes:
+    """The photo with a grille above the plate: eight even slots, a row the localiser ranks above
+    the plate's number and the recogniser reads as nothing confidently."""
+    photo = cv2.imdecode(np.frombuffer(plate_photo, np.uint8), cv2.IMREAD_COLOR)
+    for i in range(8):
+        cv2.rectangle(photo, (150 + 42 * i, 150), (172 + 42 * i, 200), (20, 20, 20), -1)
+    return cv2.imencode(".png", photo)[1].tobytes()
+
+
+def test_more_rows_are_read_only_when_the_first_ones_read_nothing_confidently() -> None:
+    photo = _with_a_grille(render_plate_photo("7ABC123", seed=1))
+    first_row_only = PlateReader(OcrSettings(device="cpu", read_region=False, max_lines=1, more_lines=0))
+    assert first_row_only.read(photo).plates == []  # the grille took the one place
+    reader = PlateReader(OcrSettings(device="cpu", read_region=False, max_lines=1, more_lines=10))
+    assert [p.text for p in reader.read(photo).plates] == ["7ABC123"]
+
+    # A plate read confidently among the first rows: no more rows are read than without the setting.
+    crops_read: dict[int, list[int]] = {0: [], 10: []}
+    for more, each in ((0, first_row_only), (10, reader)):
+        def counting(crops: list[np.ndarray], more: int = more,
+                     read_crops=each._read_crops) -> list[tuple[np.ndarray, np.ndarray]]:
+            crops_read[more].append(len(crops))
+            return read_crops(crops)
+
+        each._read_crops = counting  # type: ignore[method-assign]
+        plain = each.read(render_plate_photo("7ABC123", seed=1)).plates
+        assert [p.text for p in plain] == ["7ABC123"] and plain[0].confidence >= 0.3
+    assert crops_read[10] == crops_read[0] and len(crops_read[0]) == 2  # the rows, then the views of the best
+
+
 def test_reads_at_once_on_many_threads_match_reads_one_by_one(reader: PlateReader) -> None:
     """The worker's concurrency: rows of different photos share recogniser passes."""
     from concurrent.futures import ThreadPoolExecutor
