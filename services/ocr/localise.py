@@ -139,6 +139,32 @@ def _split_long(row: list[Blob]) -> list[list[Blob]]:
 
 def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
     """Candidate number lines in a greyscale photo, best first."""
+    return candidate_rows(grey).best(max_lines)
+
+
+@dataclass(frozen=True)
+class CandidateRows:
+    """Every row found in one photo, ranked, before any is chosen: `best(n)` chooses the rows to
+    read, and choosing more later costs no second search."""
+
+    lines: list[Line]  # ranked, the tallest-row rule applied, the burnt-in strips taken out
+    unbowed: list[Box]  # the best rows by their own shape, read whatever the rule made of them
+    strips: list[Line]  # rows in the strips where cameras burn in dates, best first
+
+    def best(self, max_lines: int) -> list[Line]:
+        """The `max_lines` rows to read, best first; the strips' rows last."""
+        # Overlay rows come last, so the best rows elsewhere keep the extra views, but keep a place.
+        room = max(0, max_lines - len(self.strips))
+        by_box = {line.box: line for line in self.lines}
+        # At most half the places: with few rows read, the rule's own choice still comes first.
+        reserved = [by_box[box] for box in self.unbowed if box in by_box][: room // 2]
+        rest = sorted((line for line in self.lines if line.box not in self.unbowed), key=lambda l: l.score, reverse=True)
+        kept = sorted(reserved + rest[: room - len(reserved)], key=lambda l: l.score, reverse=True)
+        return kept + self.strips[:max_lines]
+
+
+def candidate_rows(grey: np.ndarray) -> CandidateRows:
+    """Every candidate number line in a greyscale photo, ranked (CandidateRows.best chooses)."""
     height, width = grey.shape
     scale = 1.0
     if width > 1280:
@@ -186,14 +212,7 @@ def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
         ranked = sorted((line for line, o in zip(lines, in_strip) if o), key=lambda l: l.score, reverse=True)
         strips = [replace(line, overlay=True) for line in ranked[:MAX_OVERLAY_ROWS]]
         lines = [line for line, o in zip(lines, in_strip) if not o]
-    # Overlay rows come last, so the best rows elsewhere keep the extra views, but keep a place.
-    room = max(0, max_lines - len(strips))
-    by_box = {line.box: line for line in lines}
-    # At most half the places: with few rows read, the rule's own choice still comes first.
-    reserved = [by_box[box] for box in unbowed if box in by_box][: room // 2]
-    rest = sorted((line for line in lines if line.box not in unbowed), key=lambda l: l.score, reverse=True)
-    kept = sorted(reserved + rest[: room - len(reserved)], key=lambda l: l.score, reverse=True)
-    return kept + strips[:max_lines]
+    return CandidateRows(lines, unbowed, strips)
 
 
 # Rows ranked this high by their own shape are read whatever _prefer_tallest makes of them.

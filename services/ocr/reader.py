@@ -27,7 +27,7 @@ import numpy as np
 from services.common.errors import InvalidRequest
 from services.ocr.batching import BatchingRecognizer
 from services.ocr.glyphs import PACKAGED_GLYPH_WEIGHTS, GlyphJudge
-from services.ocr.localise import UNFENCED, Line, find_lines
+from services.ocr.localise import UNFENCED, Line, candidate_rows
 from services.ocr.plates import Box, LineRead, PlateResult, most_promising, pick_plates
 from services.ocr.recognizer import PlateRecognizer, choose_device, easyocr_model_dir, stock_english_g2
 from services.ocr.region import WordReader, guess_state
@@ -93,7 +93,8 @@ class PlateReader:
         grey = cv2.cvtColor(pixels, cv2.COLOR_BGR2GRAY)
         clock.mark("decode")
         settings = self._settings
-        lines = find_lines(grey, max_lines=settings.max_lines)
+        candidates = candidate_rows(grey)
+        lines = candidates.best(settings.max_lines)
         lines += _whole_image_if_plate(grey, lines)
         clock.mark("localise")
         rows = self._read_rows(grey, lines, clock, views=settings.extra_views)
@@ -101,9 +102,7 @@ class PlateReader:
         if settings.more_lines > settings.max_lines and (not plates or plates[0].confidence < settings.more_lines_below):
             # Nothing read confidently among the rows that looked best: the plate may be a row
             # that looked worse (a band whose characters merged with the frame ranked 29th).
-            more = find_lines(grey, max_lines=settings.more_lines)
-            clock.mark("localise")
-            rows = self._read_rows(grey, more, clock, views=settings.extra_views, known=rows)
+            rows = self._read_rows(grey, candidates.best(settings.more_lines), clock, views=settings.extra_views, known=rows)
             plates = self._pick(rows, clock)
         if settings.fallback_detector and (not plates or plates[0].confidence < settings.fallback_below):
             lines = [_unranked(box) for box in self._detect_text(pixels)]
