@@ -99,12 +99,12 @@ class PlateReader:
         clock.mark("localise")
         rows = self._read_rows(grey, lines, clock, views=settings.extra_views)
         plates = self._pick(rows, clock)
-        if settings.more_lines > settings.max_lines and (not plates or plates[0].confidence < settings.more_lines_below):
+        if settings.more_lines > settings.max_lines and _unsure(plates, settings.more_lines_below):
             # Nothing read confidently among the rows that looked best: the plate may be a row
             # that looked worse (a band whose characters merged with the frame ranked 29th).
             rows = self._read_rows(grey, candidates.best(settings.more_lines), clock, views=settings.extra_views, known=rows)
             plates = self._pick(rows, clock)
-        if settings.fallback_detector and (not plates or plates[0].confidence < settings.fallback_below):
+        if settings.fallback_detector and _unsure(plates, settings.fallback_below):
             lines = [_unranked(box) for box in self._detect_text(pixels)]
             clock.mark("fallback")
             found = self._read_lines(grey, lines, clock)
@@ -270,6 +270,11 @@ def _whole_image_if_plate(grey: np.ndarray, rows: list[Line]) -> list[Line]:
     left = max((row.fences[0] for row in across), default=-math.inf)
     right = min((row.fences[1] for row in across), default=math.inf)
     return [replace(_unranked(band), fences=(left, right) if left < right else UNFENCED)]
+
+
+def _unsure(plates: list[PlateResult], below: float) -> bool:
+    """No plate read, or the best under `below` confidence: worth looking further."""
+    return not plates or plates[0].confidence < below
 
 
 def _unranked(box: Box) -> Line:
