@@ -8,7 +8,9 @@ way by luck (a near-tie tipped by a new row, a re-encode, another seed). A chang
 holds up when the same photos are read re-encoded, smaller and larger, and on the other sets.
 The suite runs `bench/ocr.py` once per condition (each with its own progress bar), keeps each
 condition's JSON summary and misses CSV under --out, prints one table and, with --against (the
---out of an earlier run), the photos won and lost in each condition, top-1 and top-5.
+--out of an earlier run), the photos won and lost in each condition, top-1 and top-5. The
+reader's settings come from the environment as in bench/ocr.py: run the suite under a setting
+(CARDAK_MAX_LINES=28, CARDAK_RECOGNIZER_WEIGHTS=new.pth) against a run without it.
 """
 
 from __future__ import annotations
