@@ -11,7 +11,7 @@ import numpy as np
 
 from cardak.v1 import common_pb2
 from services.ocr.decode import ctc_log_likelihood, ctc_log_likelihoods, ctc_nbest
-from services.ocr.formats import COMMON_SHAPES, confusion_variants, plate_prior, shape, swap_prior
+from services.ocr.formats import COMMON_SHAPES, confusion_variants, plate_prior, row_prior, shape, swap_prior
 
 # US plates carry 2 to 8 characters; shorter or longer lines are stickers, slogans or frames.
 MIN_LEN, MAX_LEN = 2, 8
@@ -69,7 +69,8 @@ class PlateResult:
         )
 
 
-# Weights of the ranking score: log P(text | crop) + PRIOR * plate_prior + SWAP * swap_prior + GEOMETRY * geometry.
+# Weights of the ranking score: log P(text | crop) + PRIOR * (plate_prior + row_prior) + SWAP * swap_prior
+# + GEOMETRY * geometry.
 PRIOR_WEIGHT = 0.5
 GEOMETRY_WEIGHT = 1.0
 # A row's reads that differ by one character also by how usual that character is on plates
@@ -219,13 +220,14 @@ def _line_proposals(read: LineRead) -> list[_Scored]:
     proposals = _score_proposals(read, nbest)
     likeliest = max(proposals, key=proposals.__getitem__)
     top = proposals[likeliest]
+    row_penalty = row_prior(likeliest)
     out = []
     for text, log_p in proposals.items():
         if not MIN_LEN <= len(text) <= MAX_LEN or log_p < top - MAX_DOUBT:
             continue
         if read.overlay and shape(text) not in COMMON_SHAPES:
             continue  # a burnt-in date, time or name, which O/0 mix-ups give letters
-        score = (log_p + PRIOR_WEIGHT * plate_prior(text) + SWAP_WEIGHT * swap_prior(text, likeliest)
+        score = (log_p + PRIOR_WEIGHT * (plate_prior(text) + row_penalty) + SWAP_WEIGHT * swap_prior(text, likeliest)
                  + GEOMETRY_WEIGHT * read.geometry)
         out.append(_Scored(score, text, log_p, read, raw))
     return out

@@ -137,6 +137,23 @@ def test_the_plate_like_line_wins_over_state_name_and_phone_number() -> None:
     assert result.confidence > 0.5
 
 
+def test_a_number_of_digits_only_keeps_its_digits_where_the_pixels_lean_to_them() -> None:
+    # Seven-digit plates are as usual as a letter and six digits (8 and 6 of the training split):
+    # the digits-only penalty is the row's, so it cannot turn 8951283's 8 into a B by itself.
+    plate = best([line([{"8": 0.6, "B": 0.38}, "-", *spelled("951283")])])
+    assert plate is not None and plate.text == "8951283"
+    assert "B951283" in [t for t, _ in plate.candidates]
+
+
+def test_a_row_of_digits_stays_a_date_when_a_look_alike_gives_it_a_letter() -> None:
+    # A date burnt into the photo, its 0 half an O, beat a blurred plate as 2O1040 (a common
+    # shape); the whole row loses the digits-only penalty, whatever its variants spell.
+    date = line([*spelled("2"), {"0": 0.5, "O": 0.45}, "-", *spelled("1040")], geometry=0.9, y=120, height=20)
+    plate = line([*spelled("HK"), {"0": 0.7, "D": 0.25}, "-", *spelled("E"), {"7": 0.7, "Z": 0.25}, "-",
+                  *spelled("C")], geometry=0.6, y=40, height=30)
+    assert best([date, plate]).text == "HK0E7C"  # type: ignore[union-attr]
+
+
 def test_candidates_are_distinct_and_ranked() -> None:
     frames = spelled("7AB") + [{"C": 0.5, "G": 0.3, "0": 0.19}, "-"] + spelled("123")
     result = best([line(frames), line(frames, geometry=0.1, y=200)], max_candidates=3)
