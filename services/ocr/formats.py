@@ -48,8 +48,8 @@ def plate_prior(text: str) -> float:
 
     Deliberately mild: the fine-tuned network already knows what plates look like, and on the
     dev photos a stronger prior (penalising strings that alternate letters and digits) turned
-    right reads of real plates such as HK0E7C into wrong ones. Rows of digits lose as a whole
-    (row_prior), not string by string.
+    right reads of real plates such as HK0E7C into wrong ones. Rows of digits only or letters
+    only lose as a whole (row_prior), not string by string.
     """
     n = len(text)
     if n < 2 or n > 8:
@@ -58,27 +58,32 @@ def plate_prior(text: str) -> float:
     if form in COMMON_SHAPES:
         return 0.5
     # Most serials have 6 or 7 characters; short strings are what a grille or a bolt reads as.
-    score = _LENGTH_PRIOR[n]
-    if "L" in form and "D" not in shape(text.replace("0", "O")):
-        score -= 0.5  # letters only (0 read for O too): words on the car or a sign (vanity plates exist)
-    return score
+    return _LENGTH_PRIOR[n]
 
 
 _LENGTH_PRIOR = {2: -5.0, 3: -4.0, 4: -2.5, 5: -0.5, 6: 0.0, 7: 0.0, 8: -1.0}
 
 
-# What a row whose likeliest read is digits only loses, every string of it alike.
-DIGITS_ONLY_ROW = -1.0
+# What a row whose likeliest read is digits only (mostly a date or a phone number burnt into the
+# frame or painted on a van) or letters only (0 read for O too: a word on the car or a sign;
+# vanity plates exist) loses, every string of it alike.
+DIGITS_ONLY_ROW, LETTERS_ONLY_ROW = -1.0, -0.5
 
 
 def row_prior(likeliest: str) -> float:
-    """A log-scale penalty for a whole row by its likeliest read (`likeliest`): digits only is
-    mostly a date or a phone number burnt into the frame or painted on a van. A property of the
-    row, not of each string: as a string's own penalty it pulled a row's digit-only read to its
-    look-alike with a letter (8951283 to B951283), though the plates training split holds 8
-    seven-digit plates against 6 of LDDDDDD, and let a date's 2O1040 (a common shape) outrank the
-    plate beside it."""
-    return DIGITS_ONLY_ROW if likeliest and "L" not in shape(likeliest) else 0.0
+    """A log-scale penalty for a whole row by its likeliest read (`likeliest`): a row of digits or
+    of a word is less likely a plate than a row of both. A property of the row, not of each
+    string: as a string's own penalty it pulled a read of digits only to its look-alike with a
+    letter (8951283 to B951283; the plates training split holds 8 seven-digit plates against 6 of
+    LDDDDDD), a vanity plate to a look-alike with a digit (ANTIG0V to ANT1G0V), and let a date's
+    2O1040 (a common shape) outrank the plate beside it."""
+    if not likeliest:
+        return 0.0
+    if "L" not in shape(likeliest):
+        return DIGITS_ONLY_ROW
+    if "D" not in shape(likeliest.replace("0", "O")):
+        return LETTERS_ONLY_ROW
+    return 0.0
 
 
 def confusion_variants(text: str) -> list[str]:

@@ -13,7 +13,7 @@ import pytest
 
 from cardak.v1 import common_pb2
 from services.ocr.decode import ctc_log_likelihood, ctc_log_likelihoods, ctc_nbest
-from services.ocr.formats import confusion_variants, plate_prior, shape, swap_prior
+from services.ocr.formats import confusion_variants, plate_prior, row_prior, shape, swap_prior
 from services.ocr.plates import Box, LineRead, PlateResult, most_promising, pick_plates
 from services.ocr.recognizer import PLATE_ALPHABET
 
@@ -82,8 +82,16 @@ def test_prior_prefers_common_us_shapes_over_misreads_and_fragments() -> None:
 
 def test_a_word_read_with_zero_for_o_is_still_a_word() -> None:
     # A sign's PROPERTY, its O read as 0, outranked a real plate (GT679A) as a mixed string.
-    assert plate_prior("PR0PERTY") == plate_prior("PROPERTY") < plate_prior("PR0PE7TY")
-    assert plate_prior("AB0C1") > plate_prior("ABOCI")
+    assert row_prior("PR0PERTY") == row_prior("PROPERTY") < row_prior("PR0PE7TY") == 0.0
+    assert row_prior("AB0C1") > row_prior("ABOCI")
+    assert row_prior("20140514") < row_prior("ABOCI") < 0.0  # a date is less of a plate than a word
+
+
+def test_a_vanity_plate_keeps_its_letters_where_the_pixels_lean_to_them() -> None:
+    # Letters only is the row's penalty (a sign, a word on the car), not a string's: as a
+    # string's it pulled ANTIG0V, a vanity plate, to ANT1G0V.
+    plate = best([line([*spelled("ANT"), {"I": 0.71, "1": 0.25}, "-", *spelled("G0V")])])
+    assert plate is not None and plate.text == "ANTIG0V"
 
 
 def test_a_swap_to_a_more_usual_character_is_likelier() -> None:
