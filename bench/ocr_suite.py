@@ -85,7 +85,7 @@ def changes(before: dict[str, Miss], after: dict[str, Miss]) -> Changes:
 
 
 def run(condition: Condition, root: Path, out: Path) -> dict:
-    """bench/ocr.py on one condition; its summary (also saved as SLUG.json)."""
+    """bench/ocr.py on one condition; its summary (also saved as NAME.json beside NAME.csv)."""
     command = [sys.executable, str(OCR_BENCH), str(root / condition.folder), *condition.args,
                "--json", "--misses", str(out / f"{condition.name}.csv")]
     done = subprocess.run(command, stdout=subprocess.PIPE, text=True)  # the progress bar stays on stderr
@@ -119,32 +119,27 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
 
     rows: dict[str, dict[str, float]] = {}
-    moved: dict[str, Changes] = {}
+    moved: dict[str, tuple[dict[str, Miss], dict[str, Miss], Changes]] = {}  # before, after, what moved
     for condition in conditions:
         summary = run(condition, args.root, args.out)
         row = {"n": summary["n"], "top-1": round(100 * summary["top1"], 1), "top-5": round(100 * summary["top5"], 1),
                "O=0": round(100 * summary["top1_o_eq_0"], 1), "median": summary["median_s"]}
         if args.against:
-            c = changes(load_misses(args.against / f"{condition.name}.csv"), load_misses(args.out / f"{condition.name}.csv"))
-            moved[condition.name] = c
+            before, after = load_misses(args.against / f"{condition.name}.csv"), load_misses(args.out / f"{condition.name}.csv")
+            c = changes(before, after)
+            moved[condition.name] = (before, after, c)
             row |= {"won": len(c.won), "lost": len(c.lost), "5 won": len(c.won_top5), "5 lost": len(c.lost_top5)}
         rows[condition.name] = row
     # Percentages and median seconds; won / lost: photos read right now and not then (top-1), and
     # the same for top-5.
     print_table(f"OCR suite, % of photos ({args.out.name}" + (f" against {args.against.name})" if args.against else ")"), rows)
-    for condition in conditions:
-        if condition.name not in moved or args.against is None:
-            continue
-        c = moved[condition.name]
-        after, before = load_misses(args.out / f"{condition.name}.csv"), load_misses(args.against / f"{condition.name}.csv")
-        for label, names, misses in (("won", c.won, before), ("lost", c.lost, after),
+    for name, (before, after, c) in moved.items():
+        for label, files, misses in (("won", c.won, before), ("lost", c.lost, after),
                                      ("top-5 won", c.won_top5, before), ("top-5 lost", c.lost_top5, after)):
-            for name in names:
-                m = misses[name]
-                print(f"{condition.name}: {label} {name} {m.truth} (read {m.read or '-'}"
-                      + (" then)" if misses is before else ")"))
-    (args.out / "suite.json").write_text(json.dumps(
-        {c.name: rows[c.name] for c in conditions}, indent=1))
+            for file in files:
+                m = misses[file]
+                print(f"{name}: {label} {file} {m.truth} (read {m.read or '-'}" + (" then)" if misses is before else ")"))
+    (args.out / "suite.json").write_text(json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":
