@@ -4,6 +4,7 @@
     python bench/ocr.py ../shared/data/openalpr-benchmarks/plates --split val
     python bench/ocr.py ../shared/data/openalpr-benchmarks/speed     # no labels: timing only
     python bench/ocr.py DIR --reencode 80 | --scale 0.75             # robustness: JPEG, resolution
+    python bench/ocr.py DIR --mask-plates                            # no plate in view: reads nothing?
 
 Reads both ground-truth formats of the OpenALPR benchmark folders: `NAME.txt` beside each
 `NAME.jpg` (`file<TAB>x<TAB>y<TAB>w<TAB>h<TAB>PLATE`), or one `groundtruth.csv`
@@ -12,7 +13,10 @@ worker and OcrService.Recognize use), one image at a time, and prints accuracy (
 top-1 counting O and 0 as one, per character; the state guess on plate crops), time per
 image (median, p95, and the split by stage) and peak memory. Misses are counted by kind (nothing
 read, O/0 only, one character misread, one more or fewer, other) with the characters misread,
-and listed in a CSV (`--misses`, default bench-out/ocr-misses-<folder>.csv).
+and listed in a CSV (`--misses`, default bench-out/ocr-misses-<folder>.csv). With --mask-plates
+every labelled plate is blurred out first, and a photo counts as read right when nothing is
+reported: a real ANPR system reports no plate where there is none, not the sign, grille or
+fence behind it (another vehicle's plate in view also counts as a miss).
 The engine's settings come from the environment as in the service (CARDAK_MAX_LINES, ...).
 """
 
@@ -49,6 +53,7 @@ class Labelled:
     path: Path
     plate: str
     region: str = ""
+    box: tuple[int, int, int, int] | None = None  # x, y, width, height: the NAME.txt format's
 
 
 def load_dataset(folder: Path) -> list[Labelled]:
@@ -68,7 +73,7 @@ def load_dataset(folder: Path) -> list[Labelled]:
                 # Tab-separated in the benchmark; a hand-written label may use spaces.
                 fields = line.split("\t") if "\t" in line else line.split()
                 if len(fields) >= 6 and _is_image_name(fields[0]):
-                    items.append(Labelled(folder / fields[0].strip(), normalise_plate(fields[5])))
+                    items.append(Labelled(folder / fields[0].strip(), normalise_plate(fields[5]), box=_box(fields[1:5])))
                 elif fields and _is_image_name(fields[0]):
                     unread.append(f"{txt.name}: {line.strip()!r}")
         if unread:  # an image left out of the figures must not go unnoticed
@@ -85,6 +90,14 @@ def load_dataset(folder: Path) -> list[Labelled]:
     if not images:
         raise SystemExit(f"{folder}: no groundtruth.csv, no NAME.txt label files and no images")
     return [Labelled(p, "") for p in images]
+
+
+def _box(fields: list[str]) -> tuple[int, int, int, int] | None:
+    try:
+        x, y, w, h = (int(f) for f in fields)
+    except ValueError:
+        return None
+    return x, y, w, h
 
 
 def _is_image_name(name: str) -> bool:
@@ -108,6 +121,25 @@ def reencode(image: bytes, quality: int, scale: float = 1.0) -> bytes:
         interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
         pixels = cv2.resize(pixels, None, fx=scale, fy=scale, interpolation=interpolation)
     return bytes(cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, quality])[1])
+
+
+def paint_over(image: bytes, boxes: list[tuple[int, int, int, int]]) -> bytes:
+    """The photo with each box (and a margin: the plate's frame, a quarter of its width and half its
+    height more) blurred past reading, encoded again as a JPEG of quality 95: the scene as it would
+    be with no plate in it. A box blur half the plate's size leaves its light face, not its characters."""
+    import cv2
+    import numpy as np
+
+    pixels = cv2.imdecode(np.frombuffer(image, np.uint8), cv2.IMREAD_COLOR)
+    if pixels is None:
+        return image
+    for x, y, w, h in boxes:
+        x0, y0 = max(0, x - w // 4), max(0, y - h // 2)
+        x1, y1 = x + w + w // 4, y + h + h // 2
+        region = pixels[y0:y1, x0:x1]
+        if region.size:
+            pixels[y0:y1, x0:x1] = cv2.blur(region, (max(3, w // 2) | 1, max(3, h // 2) | 1))
+    return bytes(cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 95])[1])
 
 
 def char_accuracy(read: str, truth: str) -> float:
@@ -151,6 +183,9 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, metavar="FACTOR",
                         help="read each image resized by FACTOR and re-encoded (at --reencode's quality, else 95): "
                              "robustness to camera resolution")
+    parser.add_argument("--mask-plates", action="store_true",
+                        help="read each photo with its labelled plates blurred out: top-1 is then the share that reads "
+                             "nothing (NAME.txt labels only: they hold the boxes)")
     parser.add_argument("--concurrency", type=int, default=1, metavar="N",
                         help="read N images at once, as the worker does with CARDAK_CONCURRENCY (throughput on a GPU)")
     parser.add_argument("--json", action="store_true")
@@ -164,6 +199,13 @@ def main() -> None:
     items = load_dataset(args.dataset)
     if args.split != "all":
         items = [i for i in items if is_train_file(i.path.name) == (args.split == "train")]
+    boxes: dict[Path, list[tuple[int, int, int, int]]] = {}  # each photo's labelled plates, for --mask-plates
+    if args.mask_plates:
+        if not items or any(item.box is None for item in items):
+            parser.error(f"--mask-plates needs the plate boxes of NAME.txt labels; {args.dataset} has none")
+        for item in items:
+            boxes.setdefault(item.path, []).append(item.box)  # type: ignore[arg-type]
+        items = list({item.path: item for item in items}.values())  # a photo of two plates is one photo
     items = items[: args.limit or None]
     console = Console(stderr=True)
     load_started = time.perf_counter()
@@ -180,6 +222,8 @@ def main() -> None:
 
     def timed_read(item: Labelled) -> tuple[Labelled, float, ReadResult]:
         image = item.path.read_bytes()
+        if args.mask_plates:
+            image = paint_over(image, boxes[item.path])
         if args.reencode or args.scale != 1:
             image = reencode(image, args.reencode or 95, args.scale)
         started = time.perf_counter()
@@ -200,18 +244,19 @@ def main() -> None:
                 best = result.plates[0] if result.plates else None
                 several += len(result.plates) > 1
                 read = best.text if best else ""
+                truth = "" if args.mask_plates else item.plate  # with the plates blurred out: nothing
                 candidates = [c for c, _ in best.candidates[:5]] if best else []
-                top1 += read == item.plate
-                top1_o0 += same_but_o_and_zero(read, item.plate)
-                top5 += item.plate in candidates or read == item.plate
-                chars.append(char_accuracy(read, item.plate))
+                top1 += read == truth
+                top1_o0 += same_but_o_and_zero(read, truth)
+                top5 += truth in candidates or read == truth
+                chars.append(char_accuracy(read, truth))
                 if item.region:
                     guessed = best.region if best else ""
                     states_labelled += 1
                     states_guessed += bool(guessed)
                     states_right += guessed == item.region
-                if labelled and read != item.plate:
-                    misses.append([item.path.name, item.plate, read, " ".join(candidates),
+                if labelled and read != truth:
+                    misses.append([item.path.name, truth, read, " ".join(candidates),
                                    f"{best.confidence:.3f}" if best else "", best.raw_text if best else "",
                                    best.region if best else "", " ".join(p.text for p in result.plates[1:])])
                 progress.update(task, advance=1, acc=f"{top1 / n:.1%}" if labelled else "-")
@@ -224,6 +269,7 @@ def main() -> None:
         "split": args.split,
         "reencode": args.reencode or None,
         "scale": args.scale,
+        "mask_plates": args.mask_plates,
         "n": n,
         "top1": round(top1 / n, 4) if labelled else None,
         "top5": round(top5 / n, 4) if labelled else None,
@@ -257,7 +303,8 @@ def main() -> None:
     if labelled:
         print_table(
             f"OCR on {args.dataset.name} ({n} images, {reader.device})"
-            + (f", re-encoded at JPEG q{args.reencode}" if args.reencode else ""),
+            + (f", re-encoded at JPEG q{args.reencode}" if args.reencode else "")
+            + (", labelled plates blurred out: right = nothing read" if args.mask_plates else ""),
             {"accuracy": {"top-1": summary["top1"], "top-5": summary["top5"], "top-1, O=0": summary["top1_o_eq_0"],
                           "per char": summary["char_accuracy"]}},
         )

@@ -8,7 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-from bench.ocr import MISS_KINDS, confusions, load_dataset, miss_kind, reencode
+from bench.ocr import MISS_KINDS, confusions, load_dataset, miss_kind, paint_over, reencode
 
 
 @pytest.mark.parametrize(("read", "truth", "kind"), [
@@ -45,7 +45,7 @@ def test_load_dataset_reads_the_csv_format_past_a_header_and_a_bom(tmp_path: Pat
 def test_load_dataset_reads_the_txt_format_one_file_per_image(tmp_path: Path) -> None:
     _image(tmp_path / "car1.jpg")
     (tmp_path / "car1.txt").write_text("car1.jpg\t10\t20\t80\t40\t5LTA600\r\n")
-    assert [(i.path.name, i.plate) for i in load_dataset(tmp_path)] == [("car1.jpg", "5LTA600")]
+    assert [(i.path.name, i.plate, i.box) for i in load_dataset(tmp_path)] == [("car1.jpg", "5LTA600", (10, 20, 80, 40))]
 
 
 def test_load_dataset_reads_space_separated_labels_and_reports_lines_it_cannot(
@@ -83,3 +83,18 @@ def test_load_dataset_keeps_a_listed_image_of_any_format(tmp_path: Path) -> None
     _image(tmp_path / "car1.bmp")
     (tmp_path / "groundtruth.csv").write_text("image,state,plate\ncar1.bmp,ca,7ABC123\n")
     assert [i.path.name for i in load_dataset(tmp_path)] == ["car1.bmp"]
+
+
+def test_paint_over_blurs_the_plate_past_reading_and_leaves_the_rest() -> None:
+    # Black strokes on a white plate (80 x 40 at x 100, y 60) on a grey car with a dark badge.
+    photo = np.full((200, 300, 3), 120, np.uint8)
+    photo[60:100, 100:180] = 255
+    for x in range(106, 176, 12):
+        photo[66:94, x : x + 4] = 0
+    photo[150:170, 20:40] = 30
+    out = cv2.imdecode(np.frombuffer(paint_over(cv2.imencode(".png", photo)[1].tobytes(), [(100, 60, 80, 40)]), np.uint8),
+                       cv2.IMREAD_COLOR)
+    plate = out[66:94, 106:176].astype(int)
+    assert plate.max() - plate.min() < 100  # the strokes (0 on 255) are gone
+    assert plate.mean() > 120  # the plate's light face is left
+    assert abs(int(out[160, 30].mean()) - 30) < 8 and abs(int(out[10, 280].mean()) - 120) < 8  # the rest as it was
