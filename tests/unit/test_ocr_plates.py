@@ -208,12 +208,13 @@ def test_nothing_plate_like_gives_no_plate() -> None:
 
 def test_a_faint_guess_is_no_plate_but_the_same_string_read_clearly_is() -> None:
     # Blurred noise: each character frame spreads its probability over ten look-alikes, so the
-    # best string beats "no characters" yet is far too unlikely to report (score under -6).
+    # best string beats "no characters" yet is far too unlikely to report (its score is under
+    # MIN_UNCOMMON_SCORE, the floor for a read of no common plate shape).
     faint = {"6": 0.15} | {c: 0.08 for c in "G8B5S3EPR"} | {"-": 0.05}
-    noise = line([faint, "-", faint, "-"], geometry=0.0)
+    noise = line([faint, "-", faint, "-"])
     assert ctc_nbest(noise.logp, n=1)[0][0] == "66"
     assert best([noise]) is None
-    plate = best([line(spelled("66"), geometry=0.0)])
+    plate = best([line(spelled("66"))])
     assert plate is not None and plate.text == "66"
 
 
@@ -366,3 +367,23 @@ def test_much_smaller_text_than_a_plausible_plate_is_not_the_plate() -> None:
     # With no plausible plate in view, small text is read as it is.
     sign = line(spelled("THISAREA"), geometry=0.95, y=40, height=11, x=700)
     assert [p.text for p in pick_plates([sign, line(spelled("XX"), y=300, height=34, x=100)])] == ["THISAREA"]
+
+
+def _unsure(text: str, p: float, rival: str = "X") -> list[str | dict[str, float]]:
+    """`text` read with probability `p` per character, `rival` taking most of the rest."""
+    frames: list[str | dict[str, float]] = []
+    for char in text:
+        frames += [{char: p, rival if rival != char else "Y": 0.98 - p, "-": 0.02}, "-"]
+    return frames
+
+
+def test_an_unsure_read_is_a_plate_only_in_a_common_plate_shape() -> None:
+    # With the plates blurred out of street photos, grilles, fences and signs still read as
+    # strings that score -6 to -3: of no common plate shape, such a read is no plate; a read as
+    # unsure of a common plate shape is what a small, blurred plate gives.
+    grille = line(_unsure("77777", 0.5, rival="1"), geometry=0.2)
+    assert best([grille]) is None
+    plate = best([line(_unsure("7ABC123", 0.5), geometry=0.2)])
+    assert plate is not None and plate.text == "7ABC123" and plate.confidence < 0.05
+    # Read confidently, the same uncommon string is reported (a vanity plate, or a plate's piece).
+    assert best([line(spelled("77777"), geometry=0.2)]) is not None
