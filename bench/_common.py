@@ -30,12 +30,16 @@ def latency_row(values_ms: list[float]) -> dict[str, float]:
 def print_table(title: str, rows: dict[str, dict[str, float]]) -> None:
     columns = list(next(iter(rows.values())))
     table = Table(title=title)
-    table.add_column("")
+    table.add_column("", no_wrap=True)
     for column in columns:
         table.add_column(column, justify="right")
     for name, row in rows.items():
         table.add_row(name, *(f"{row[c]:g}" for c in columns))
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:
+        # Piped to a file or a CI log, rich assumes 80 columns and cuts names short ("plates-…").
+        console = Console(width=max(console.width, Console(width=1000).measure(table).maximum))
+    console.print(table)
 
 
 @contextmanager

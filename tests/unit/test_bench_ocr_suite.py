@@ -44,3 +44,12 @@ def test_the_same_misses_change_nothing() -> None:
 def test_conditions_have_distinct_names() -> None:
     assert len({c.name for c in CONDITIONS}) == len(CONDITIONS)
     assert len({(c.folder, c.args) for c in CONDITIONS}) == len(CONDITIONS)
+
+
+def test_a_table_piped_to_a_file_keeps_its_row_names_and_headers_whole(capsys) -> None:
+    from bench._common import print_table
+
+    row = {"n": 115, "top-1": 88.7, "top-5": 94.8, "O=0": 89.6, "median": 0.588, "won": 0, "lost": 0, "5 won": 0, "5 lost": 0}
+    print_table("OCR suite, % of photos (suite-new against suite-old)", {"plates-val": row, "us-no-plate": row})
+    out = capsys.readouterr().out
+    assert "plates-val" in out and "us-no-plate" in out and "median" in out and "5 lost" in out
