@@ -85,13 +85,14 @@ MAX_DOUBT = 6.0
 SMALL_ROW, SMALL_ROW_PENALTY, PLAUSIBLE_PLATE = 0.5, 1.0, 0.05
 
 
-# Below this ranking score the best read is noise, not a plate: the 343 right first reads of the
-# 401 dev photos and held-out crops all scored -1.9 or more, a blurred-noise photo's best -7.9 ("66").
+# Below this ranking score even a best read of a common plate shape is noise, not a plate: the 343
+# right first reads of the 401 dev photos and held-out crops all scored -1.9 or more, a blurred-noise
+# photo's best -7.9 ("66"); a small plate's right read of a common shape went down to -4.2 at x0.75.
 MIN_PLATE_SCORE = -MAX_DOUBT
 # A best read of no common plate shape must score this much to be a plate. With their plates
 # blurred out, 92 of the 115 us-endtoend photos still reported one (a sign's THISAREA, a grille's
 # 77777, a fence's IIIII, a date), most of them scoring -6 to -3; the right reads of uncommon shape
-# on the dev sets scored -1.7 or more, and small plates' right reads of a common shape down to -4.2.
+# on the dev sets (us-endtoend also at JPEG 80, x0.75 and x1.5) scored -1.7 or more.
 MIN_UNCOMMON_SCORE = -3.0
 
 
