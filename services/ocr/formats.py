@@ -39,6 +39,12 @@ def same_but_o_and_zero(read: str, truth: str) -> bool:
     return o_as_zero(read) == o_as_zero(truth)
 
 
+def digits_in_disguise(text: str) -> bool:
+    """`text` is digits but for I and O, which most plate fonts draw as 1 and 0: a bus's fleet
+    number 219906 read 2I9906 is no plate of shape DLDDDD."""
+    return "L" not in shape(o_as_zero(text).replace("I", "1"))
+
+
 def shape(text: str) -> str:
     return "".join("D" if c.isdigit() else "L" for c in text)
 

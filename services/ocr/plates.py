@@ -11,7 +11,8 @@ import numpy as np
 
 from cardak.v1 import common_pb2
 from services.ocr.decode import ctc_log_likelihood, ctc_log_likelihoods, ctc_nbest
-from services.ocr.formats import COMMON_SHAPES, confusion_variants, plate_prior, row_prior, shape, swap_prior
+from services.ocr.formats import (COMMON_SHAPES, confusion_variants, digits_in_disguise, plate_prior, row_prior, shape,
+                                  swap_prior)
 
 # US plates carry 2 to 8 characters; shorter or longer lines are stickers, slogans or frames.
 MIN_LEN, MAX_LEN = 2, 8
@@ -97,7 +98,9 @@ MIN_UNCOMMON_SCORE = -3.0
 
 
 # A second plate in one photo (another car, a trailer) is reported only when it is read this
-# confidently and in a common plate shape: anything less is usually sign or sticker text.
+# confidently and in a common plate shape: anything less is usually sign or sticker text. Nor is a
+# row of digits whose I or O makes the shape (formats.digits_in_disguise): a school bus's fleet
+# number 219906, read 2I9906 and taller than the bus's plate, was reported as the nearest plate.
 OTHER_PLATE_MIN_CONFIDENCE = 0.5
 MAX_PLATES = 4
 
@@ -142,7 +145,8 @@ def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candida
     for entry in ranked[1:]:
         if any(_same_plate(entry.read.box, c.read.box) or entry.text == c.text for c in chosen):
             continue
-        if math.exp(entry.log_p) >= OTHER_PLATE_MIN_CONFIDENCE and shape(entry.text) in COMMON_SHAPES:
+        if (math.exp(entry.log_p) >= OTHER_PLATE_MIN_CONFIDENCE and shape(entry.text) in COMMON_SHAPES
+                and not digits_in_disguise(entry.text)):
             chosen.append(entry)
     # Alternatives belong to the plate whose row they were read on; alternatives from lines
     # elsewhere stay with the best-ranked plate, as its last second guesses: the best plate's own

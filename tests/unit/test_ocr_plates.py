@@ -306,8 +306,12 @@ def test_only_a_confident_plate_shaped_read_elsewhere_is_a_second_plate() -> Non
     sign = line(spelled("PRIVATE"), y=40, height=30, x=700)  # a word on a sign: not a plate shape
     doubtful = line([*spelled("KT55"), {"0": 0.3, "9": 0.3, "8": 0.3}, "-", *spelled("7")], y=40, height=30, x=700)
     state = line(spelled("ABC1234"), y=260, height=20, x=110)  # just above the number: the same plate
-    for other in (sign, doubtful, state):
+    # A bus's fleet number, taller than its plate, whose 1 reads as I: DLDDDD only by the look-alike.
+    fleet = line(spelled("2I9906"), geometry=0.5, y=40, height=60, x=700)
+    for other in (sign, doubtful, state, fleet):
         assert [p.text for p in pick_plates([number, other])] == ["7ABC123"]
+    # The same row reading letters where a 1 and a 0 cannot stand for them is another car's plate.
+    assert [p.text for p in pick_plates([number, line(spelled("2K9906"), geometry=0.5, y=40, height=60, x=700)])] == ["2K9906", "7ABC123"]
 
 
 def _collapse(path: tuple[int, ...]) -> str:
