@@ -177,9 +177,11 @@ def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candida
 
 def _plate_enough(best: _Scored) -> bool:
     """Whether the best read is worth reporting as a plate: a common plate shape over
-    MIN_PLATE_SCORE, anything else over MIN_UNCOMMON_SCORE. Decided before the second opinion:
-    a character's looks must not decide whether there is a plate at all."""
-    return best.score >= (MIN_PLATE_SCORE if shape(best.text) in COMMON_SHAPES else MIN_UNCOMMON_SCORE)
+    MIN_PLATE_SCORE, anything else over MIN_UNCOMMON_SCORE. Digits whose I or O makes the shape
+    (a date's I140512) count as no common shape. Decided before the second opinion: a
+    character's looks must not decide whether there is a plate at all."""
+    common = shape(best.text) in COMMON_SHAPES and not digits_in_disguise(best.text)
+    return best.score >= (MIN_PLATE_SCORE if common else MIN_UNCOMMON_SCORE)
 
 
 def _best_on_second_opinion(ranked: list[_Scored], opinion: SecondOpinion) -> list[_Scored]:

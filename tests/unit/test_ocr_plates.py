@@ -391,3 +391,12 @@ def test_an_unsure_read_is_a_plate_only_in_a_common_plate_shape() -> None:
     assert plate is not None and plate.text == "7ABC123" and plate.confidence < 0.05
     # Read confidently, the same uncommon string is reported (a vanity plate, or a plate's piece).
     assert best([line(spelled("77777"), geometry=0.2)]) is not None
+
+
+def test_an_unsure_row_of_digits_is_no_plate_even_with_an_i_or_o_among_them() -> None:
+    # A burnt-in date 140512 read I140512: LDDDDDD only through the look-alike, so it needs what a
+    # read of no common shape needs. A letter that no digit looks like keeps the common shape's floor.
+    date = best([line(_unsure("I140512", 0.5), geometry=0.2)])
+    assert date is None
+    plate = best([line(_unsure("K140512", 0.5), geometry=0.2)])
+    assert plate is not None and plate.text == "K140512"
