@@ -98,9 +98,9 @@ MIN_UNCOMMON_SCORE = -3.0
 
 
 # A second plate in one photo (another car, a trailer) is reported only when it is read this
-# confidently and in a common plate shape: anything less is usually sign or sticker text. Nor is a
-# row of digits whose I or O makes the shape (formats.digits_in_disguise): a school bus's fleet
-# number 219906, read 2I9906 and taller than the bus's plate, was reported as the nearest plate.
+# confidently and in a common plate shape (_plate_shaped): anything less is usually sign or sticker
+# text. A row of digits whose I or O makes the shape is not: a school bus's fleet number 219906,
+# read 2I9906 and taller than the bus's plate, was reported as the nearest plate.
 OTHER_PLATE_MIN_CONFIDENCE = 0.5
 MAX_PLATES = 4
 
@@ -145,8 +145,7 @@ def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candida
     for entry in ranked[1:]:
         if any(_same_plate(entry.read.box, c.read.box) or entry.text == c.text for c in chosen):
             continue
-        if (math.exp(entry.log_p) >= OTHER_PLATE_MIN_CONFIDENCE and shape(entry.text) in COMMON_SHAPES
-                and not digits_in_disguise(entry.text)):
+        if math.exp(entry.log_p) >= OTHER_PLATE_MIN_CONFIDENCE and _plate_shaped(entry.text):
             chosen.append(entry)
     # Alternatives belong to the plate whose row they were read on; alternatives from lines
     # elsewhere stay with the best-ranked plate, as its last second guesses: the best plate's own
@@ -176,12 +175,16 @@ def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candida
 
 
 def _plate_enough(best: _Scored) -> bool:
-    """Whether the best read is worth reporting as a plate: a common plate shape over
-    MIN_PLATE_SCORE, anything else over MIN_UNCOMMON_SCORE. Digits whose I or O makes the shape
-    (a date's I140512) count as no common shape. Decided before the second opinion: a
-    character's looks must not decide whether there is a plate at all."""
-    common = shape(best.text) in COMMON_SHAPES and not digits_in_disguise(best.text)
-    return best.score >= (MIN_PLATE_SCORE if common else MIN_UNCOMMON_SCORE)
+    """Whether the best read is worth reporting as a plate: a common plate shape (_plate_shaped)
+    over MIN_PLATE_SCORE, anything else over MIN_UNCOMMON_SCORE. Decided before the second
+    opinion: a character's looks must not decide whether there is a plate at all."""
+    return best.score >= (MIN_PLATE_SCORE if _plate_shaped(best.text) else MIN_UNCOMMON_SCORE)
+
+
+def _plate_shaped(text: str) -> bool:
+    """A common plate shape, and not only through an I or O among digits (a fleet number's 2I9906,
+    a date's I140512): the test for a second plate and for the floor a best read must pass."""
+    return shape(text) in COMMON_SHAPES and not digits_in_disguise(text)
 
 
 def _best_on_second_opinion(ranked: list[_Scored], opinion: SecondOpinion) -> list[_Scored]:
