@@ -137,6 +137,10 @@ def _split_long(row: list[Blob]) -> list[list[Blob]]:
     return pieces
 
 
+# Pixels: smaller blobs are specks, not characters.
+MIN_CHAR_HEIGHT = 8
+
+
 def find_lines(grey: np.ndarray, max_lines: int = 8) -> list[Line]:
     """Candidate number lines in a greyscale photo, best first."""
     return candidate_rows(grey).best(max_lines)
@@ -172,7 +176,7 @@ def candidate_rows(grey: np.ndarray) -> CandidateRows:
         grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     h_img = grey.shape[0]
     # Characters fill up to two thirds of the height of an image that is itself a plate crop.
-    min_h, max_h = 8, max(12, h_img * 3 // 4)
+    min_h, max_h = MIN_CHAR_HEIGHT, max(12, h_img * 3 // 4)
     lines: list[Line] = []
     for block in (15, 31):
         for polarity in (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY):
@@ -249,6 +253,89 @@ def _prefer_tallest(lines: list[Line]) -> list[Line]:
                 tallest = max(tallest, b.height)
         out.append(replace(line, score=line.score * (a.height / tallest) ** 2))
     return out
+
+
+# A short row (at most GLUED_FROM_BLOBS characters found) may have lost its edge characters to the
+# plate's frame: blurred together, a character and the frame are one component, too big to be a
+# character. Around the row (GLUED_REACH of its characters' heights either side), ink in runs
+# longer than GLUED_LONG_RUN character heights (the frame's edges) is taken out, and what comes
+# apart is chained onto the row's ends, up to a plate's side (a vertical run of PLATE_SIDE
+# heights: a glued stem runs only a little over one).
+GLUED_FROM_BLOBS = 5
+GLUED_REACH = 3.0
+GLUED_LONG_RUN = 1.3
+PLATE_SIDE = 1.8
+
+
+def with_glued_edges(grey: np.ndarray, line: Line) -> Line | None:
+    """`line` grown by the characters glued to the frame at its ends (see GLUED_FROM_BLOBS),
+    or None when it has none (or is not a short row of blobs)."""
+    h = line.char_height
+    if not 0 < line.blobs <= GLUED_FROM_BLOBS or h < MIN_CHAR_HEIGHT:
+        return None
+    box = line.box
+    height, width = grey.shape
+    x0, y0 = max(0, int(box.x - GLUED_REACH * h)), max(0, box.y - h)
+    x1, y1 = min(width, int(box.x + box.width + GLUED_REACH * h)), min(height, box.y + box.height + h)
+    patch = grey[y0:y1, x0:x1]
+    inside = Box(box.x - x0, box.y - y0, box.width, box.height)
+    long_run, side = max(3, round(GLUED_LONG_RUN * h)), max(3, round(PLATE_SIDE * h))
+    best: list[Blob] = []
+    for block in (15, 31):
+        for polarity in (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY):
+            binary = cv2.adaptiveThreshold(patch, 255, cv2.ADAPTIVE_THRESH_MEAN_C, polarity, block, 7)
+            frame = _runs(binary, (1, long_run)) | _runs(binary, (long_run, 1))
+            blobs = _blobs(_components(binary & ~frame), max(MIN_CHAR_HEIGHT, int(0.75 * h)), int(1.25 * h) + 1)
+            own = [b for b in blobs if _centred_in(b, inside)]
+            if len(own) < max(2, line.blobs - 1):
+                continue  # this binarisation does not show the row's own characters
+            row = _chain_onto(own, [b for b in blobs if b not in own], _runs(binary, (side, 1)))
+            if len(row) > max(len(own), len(best)):
+                best = row
+    if not best:
+        return None
+    left = min(box.x, x0 + min(b.x for b in best))
+    top = min(box.y, y0 + min(b.y for b in best))
+    right = max(box.x + box.width, x0 + max(b.x + b.width for b in best))
+    bottom = max(box.y + box.height, y0 + max(b.y + b.height for b in best))
+    return replace(line, box=Box(left, top, right - left, bottom - top), blobs=len(best))
+
+
+def _runs(binary: np.ndarray, kernel: tuple[int, int]) -> np.ndarray:
+    """The ink of `binary` in runs at least as long as the (rows, columns) kernel."""
+    return cv2.morphologyEx(binary, cv2.MORPH_OPEN, np.ones(kernel, np.uint8))
+
+
+def _centred_in(blob: Blob, box: Box) -> bool:
+    return box.x <= blob.cx <= box.x + box.width and box.y <= blob.cy <= box.y + box.height
+
+
+def _chain_onto(row: list[Blob], others: list[Blob], sides: np.ndarray) -> list[Blob]:
+    """`row` with the blobs of `others` that chain onto its ends as _rows chains blobs (similar
+    height, one baseline, gaps under about one height), but never across a plate's side (ink
+    in `sides` between the two blobs)."""
+    row = sorted(row, key=lambda b: b.x)
+    height = float(np.median([b.height for b in row]))
+
+    def beside(end: Blob, blob: Blob, rightwards: bool) -> bool:
+        near, far = (end, blob) if rightwards else (blob, end)
+        gap = far.x - (near.x + near.width)
+        if not -0.5 * min(near.width, far.width) <= gap <= 1.2 * end.height:
+            return False
+        if abs(blob.height - height) > 0.25 * height or abs(blob.cy - end.cy) > 0.25 * height:
+            return False
+        top, bottom = min(near.y, far.y), max(near.y + near.height, far.y + far.height)
+        return gap <= 0 or not sides[top:bottom, near.x + near.width:far.x].any()
+
+    for rightwards in (True, False):
+        while True:
+            end = row[-1] if rightwards else row[0]
+            nearest = min((b for b in others if b not in row and beside(end, b, rightwards)),
+                          key=lambda b: abs(b.cx - end.cx), default=None)
+            if nearest is None:
+                break
+            row = row + [nearest] if rightwards else [nearest] + row
+    return row
 
 
 def _slope(row: list[Blob]) -> float:

@@ -27,7 +27,7 @@ import numpy as np
 from services.common.errors import InvalidRequest
 from services.ocr.batching import BatchingRecognizer
 from services.ocr.glyphs import PACKAGED_GLYPH_WEIGHTS, GlyphJudge
-from services.ocr.localise import UNFENCED, Line, candidate_rows
+from services.ocr.localise import UNFENCED, Line, candidate_rows, with_glued_edges
 from services.ocr.plates import Box, LineRead, PlateResult, most_promising, pick_plates
 from services.ocr.recognizer import PlateRecognizer, choose_device, easyocr_model_dir, stock_english_g2
 from services.ocr.region import WordReader, guess_state
@@ -104,12 +104,16 @@ class PlateReader:
             # that looked worse (a band whose characters merged with the frame ranked 29th).
             rows = self._read_rows(grey, candidates.best(settings.more_lines), clock, views=settings.extra_views, known=rows)
             plates = self._pick(rows, clock)
+        if _unsure(plates, settings.more_lines_below):
+            # Still nothing confident: a short row may have lost its edge characters to the frame.
+            found = self._read_glued_edges(grey, rows, clock)
+            # Only a more confident read: a row grown by a bolt or a corner reads worse (L781601).
+            plates = found if _more_confident(found, plates) else plates
         if settings.fallback_detector and _unsure(plates, settings.fallback_below):
             lines = [_unranked(box) for box in self._detect_text(pixels)]
             clock.mark("fallback")
             found = self._read_lines(grey, lines, clock)
-            if found and (not plates or found[0].confidence > plates[0].confidence):
-                plates = found
+            plates = found if _more_confident(found, plates) else plates
         if self._words is not None:
             plates = [
                 replace(p, region=guess_state(self._words.read(_around(grey, p.box))))
@@ -118,6 +122,16 @@ class PlateReader:
             ]
             clock.mark("region")
         return ReadResult(plates, clock.total_ms, clock.stages_ms)
+
+    def _read_glued_edges(self, grey: np.ndarray, rows: list[tuple[Line, LineRead]], clock: "_Stages") -> list[PlateResult]:
+        """The plates once the GLUED_ROWS rows that read best are grown by the edge characters glued
+        to their frame (localise.with_glued_edges) and read; nothing where none grows."""
+        grown = {g.box: g for i in most_promising([read for _, read in rows], GLUED_ROWS)
+                 if (g := with_glued_edges(grey, rows[i][0])) is not None}
+        clock.mark("localise")
+        if not grown:
+            return []
+        return self._pick(self._read_rows(grey, list(grown.values()), clock, views=self._settings.extra_views, known=rows), clock)
 
     def _read_lines(self, grey: np.ndarray, lines: list[Line], clock: "_Stages", views: int = 0) -> list[PlateResult]:
         """The plates among `lines`, read as `_read_rows` reads them."""
@@ -180,6 +194,9 @@ class PlateReader:
             horizontal, _ = self._detector.detect(pixels, canvas_size=self._settings.canvas_size)
         return [Box(int(x0), int(y0), int(x1 - x0), int(y1 - y0)) for x0, x1, y0, y1 in horizontal[0] if x1 > x0 and y1 > y0]
 
+
+# The rows whose reads rank best are the ones looked at again for edge characters glued to the frame.
+GLUED_ROWS = 5
 
 # A state name is printed at about a third of the number's height: under a number this many
 # pixels tall it is a smudge. On us-endtoend no state was named under 25 px (0 of 59 plates),
@@ -275,6 +292,11 @@ def _whole_image_if_plate(grey: np.ndarray, rows: list[Line]) -> list[Line]:
 def _unsure(plates: list[PlateResult], below: float) -> bool:
     """No plate read, or the best under `below` confidence: worth looking further."""
     return not plates or plates[0].confidence < below
+
+
+def _more_confident(found: list[PlateResult], plates: list[PlateResult]) -> bool:
+    """Whether a further look's plates beat the ones in hand, on the first plate's confidence."""
+    return bool(found) and (not plates or found[0].confidence > plates[0].confidence)
 
 
 def _unranked(box: Box) -> Line:

@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from cardak.samples.render import render_plate_photo
-from services.ocr.localise import MIN_STACK_ROW_HEIGHT, Blob, Line, _cut_at_stack, _split_long, find_lines
+from services.ocr.localise import (
+    MIN_STACK_ROW_HEIGHT,
+    Blob,
+    Line,
+    _cut_at_stack,
+    _split_long,
+    find_lines,
+    with_glued_edges,
+)
 from services.ocr.plates import Box
 from services.ocr.reader import _whole_image_if_plate, crop_line, level_crop
 from services.ocr.region import guess_state
@@ -184,6 +192,38 @@ def test_a_plate_crops_band_is_fenced_by_the_stacks_beside_its_rows() -> None:
     assert band.box.width == 320 and band.fences == (61.0, math.inf)
     [band] = _whole_image_if_plate(grey, [])
     assert band.fences == (-math.inf, math.inf)
+
+
+def framed_plate(text: str, first_x: int, beside: str = "") -> np.ndarray:
+    """A plate's frame (x 60-340) with `text` in it from `first_x` (61: the first character
+    touches the frame's left side), and `beside` printed just outside that side."""
+    grey = np.full((200, 420), 225, np.uint8)
+    cv2.rectangle(grey, (60, 50), (340, 120), 20, 3)
+    scale = cv2.getFontScaleFromHeight(cv2.FONT_HERSHEY_SIMPLEX, 22, 3)
+    x = first_x
+    for character in text:
+        cv2.putText(grey, character, (x, 97), cv2.FONT_HERSHEY_SIMPLEX, scale, 20, 3)
+        x += cv2.getTextSize(character, cv2.FONT_HERSHEY_SIMPLEX, scale, 3)[0][0] + 8
+    if beside:
+        cv2.putText(grey, beside, (40, 97), cv2.FONT_HERSHEY_SIMPLEX, scale, 20, 3)
+    return grey
+
+
+def test_an_edge_character_glued_to_the_frame_is_chained_back_onto_its_row() -> None:
+    grey = framed_plate("EB1234", first_x=61, beside="X")
+    row = find_lines(grey)[0]
+    assert row.blobs == 5  # the E and the frame are one component, too big for a character
+    grown = with_glued_edges(grey, row)
+    assert grown is not None and grown.blobs == 6
+    # The E (x 63) is in; the X outside the plate's side (x 40-55) is not, though as near.
+    assert 60 <= grown.box.x <= 64 and grown.box.x + grown.box.width == row.box.x + row.box.width
+    assert (grown.char_height, grown.angle) == (row.char_height, row.angle)
+
+
+def test_a_row_clear_of_its_frame_grows_nothing() -> None:
+    grey = framed_plate("EB1234", first_x=66)
+    row = find_lines(grey)[0]
+    assert row.blobs == 6 and with_glued_edges(grey, row) is None
 
 
 def xs(pieces: list[list[Blob]]) -> list[list[int]]:
