@@ -17,6 +17,12 @@ COMMON_SHAPES = frozenset({
     "LLLDDD", "DDDLLL", "LLDDDDD", "DLLDDDD", "LLDDDD", "DDDDLL", "LDDLLL", "DDLLLL", "LLLLDD",
     "DDDLDDD", "LLDLLDD", "LDDDDDD", "DDLDDD", "DLDDDD", "LLLDDDL",
     "LLLLDDD", "DDDLLLL", "DLLDDD", "LDLLDD", "DDLLDD",
+    # Seen on at least two plates of the plates set's training split, each one state's serials:
+    "LLDLDL",  # Missouri AB1C2D
+    "LLLDDL",  # New Jersey ABC12D
+    "LLDLDDD",  # Texas AB1C234
+    "LDDDLL",  # Florida A123BC
+    "DLLLDD",  # Maryland 1ABC23
 })
 
 # Characters a plate font, blur or a small crop makes look alike.
@@ -121,7 +127,7 @@ _CHAR_LOG_COUNT["O"] = _CHAR_LOG_COUNT["0"]
 
 def swap_prior(text: str, likeliest: str) -> float:
     """How much more usual on plates `text` is than `likeliest` (its row's likeliest read) where
-    the two differ by one character, in log odds: between AC0M7V and AC0MZV the 7 (80 of 1,854
+    the two differ by one character, in log odds: between AC7MV and ACZMV the 7 (80 of 1,854
     characters) is likelier than the Z (22). 0 where they differ otherwise, and where one of the
     two is a common plate shape and the other not: there plate_prior decides (ABC1234 over
     A8C1234, though an 8 is more usual than a B)."""

@@ -95,9 +95,12 @@ def test_a_vanity_plate_keeps_its_letters_where_the_pixels_lean_to_them() -> Non
 
 
 def test_a_swap_to_a_more_usual_character_is_likelier() -> None:
-    assert swap_prior("AC0M7V", "AC0MZV") > 1.0  # 80 sevens to 22 Zs on the plates' ground truth
-    assert swap_prior("AC0MZV", "AC0M7V") == -swap_prior("AC0M7V", "AC0MZV")
-    assert swap_prior("WSG979", "VSG979") > 0 > swap_prior("CJIP5G", "CJ1P5G")
+    # Strings of no common shape, where the plate-shape prior has no say.
+    assert swap_prior("AC7MV", "ACZMV") > 1.0  # 80 sevens to 22 Zs on the plates' ground truth
+    assert swap_prior("ACZMV", "AC7MV") == -swap_prior("AC7MV", "ACZMV")
+    assert swap_prior("WSG97", "VSG97") > 0 > swap_prior("CJIP5", "CJ1P5")
+    # Between a common shape and another, the shape prior decides: AC0M7V is Missouri's AB1C2D.
+    assert swap_prior("AC0M7V", "AC0MZV") == 0.0
     assert swap_prior("0SG719", "OSG719") == 0.0  # one glyph on many plates: left to the pixels
     assert swap_prior("AC0M7W", "AC0MZV") == swap_prior("AC0M7", "AC0MZV") == 0.0  # not one swap
     assert swap_prior("A8C1234", "ABC1234") == 0.0  # the plate shape decides (plate_prior)
@@ -117,6 +120,15 @@ def test_confusion_variants_only_swap_look_alikes_into_a_common_shape() -> None:
     assert "7ABC123" in confusion_variants("7A8C123")
     assert confusion_variants("ABC1234") == []  # already a common shape: nothing to correct
     assert all(len(v) == 7 for v in confusion_variants("A8C1Z34"))
+
+
+@pytest.mark.parametrize(("misread", "plate"), [
+    ("UG9LBU", "UG9L8U"), ("BBG5OB", "BBG50B"), ("8M5T299", "BM5T299"), ("W772U0", "W772UQ"), ("7BPDO6", "7BPD06"),
+])
+def test_one_states_serial_format_is_a_plate_shape_too(misread: str, plate: str) -> None:
+    # Missouri, New Jersey, Texas, Florida and Maryland serials, each on plates of the training split.
+    assert plate_prior(plate) > plate_prior(misread)
+    assert plate in confusion_variants(misread)
 
 
 def test_the_prior_turns_an_ambiguous_character_into_the_plate_shape() -> None:
