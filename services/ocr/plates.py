@@ -247,8 +247,8 @@ def _line_proposals(read: LineRead) -> list[_Scored]:
     for text, log_p in proposals.items():
         if not MIN_LEN <= len(text) <= MAX_LEN or log_p < top - MAX_DOUBT:
             continue
-        if read.overlay and shape(text) not in COMMON_SHAPES:
-            continue  # a burnt-in date, time or name, which O/0 mix-ups give letters
+        if read.overlay and not _plate_shaped(text):
+            continue  # a burnt-in date, time or name, which O/0 and I/1 mix-ups give letters
         score = (log_p + PRIOR_WEIGHT * (plate_prior(text) + row_penalty) + SWAP_WEIGHT * swap_prior(text, likeliest)
                  + GEOMETRY_WEIGHT * read.geometry)
         out.append(_Scored(score, text, log_p, read, raw))
