@@ -222,11 +222,11 @@ def _rank(reads: list[LineRead]) -> list[_Scored]:
 
 def _small_rows_below_plates(ranked: list[_Scored]) -> list[_Scored]:
     """Proposals of rows under SMALL_ROW of the height of a row that may well be a plate (reads
-    a common shape at PLAUSIBLE_PLATE or better) lose SMALL_ROW_PENALTY. The camera is aimed at
+    a plate shape, _plate_shaped, at PLAUSIBLE_PLATE or better) lose SMALL_ROW_PENALTY. The camera is aimed at
     the nearest car; much smaller text is a sign behind it (THISAREA beat CWM3083), a sticker or
     the plate's own state name and slogan. A second car's plate still comes second (pick_plates
     takes it by its confidence, not its score)."""
-    plates = [e.read.box.height for e in ranked if e.log_p >= math.log(PLAUSIBLE_PLATE) and shape(e.text) in COMMON_SHAPES]
+    plates = [e.read.box.height for e in ranked if e.log_p >= math.log(PLAUSIBLE_PLATE) and _plate_shaped(e.text)]
     if not plates:
         return ranked
     small = SMALL_ROW * max(plates)
@@ -256,8 +256,8 @@ def _line_proposals(read: LineRead) -> list[_Scored]:
 
 
 def _fragments_below_wholes(ranked: list[_Scored]) -> list[_Scored]:
-    """A row nested in a wider row whose best read is a common plate shape, reading a piece of
-    that string or of another common-shape read of the wider row (all but at most one character
+    """A row nested in a wider row whose best read is of a plate shape (_plate_shaped), reading a
+    piece of that string or of another plate-shaped read of the wider row (all but at most one character
     the same), is a fragment of the plate: it may not outrank the wider row's best. The localiser
     also reads a long row's pieces (a piece is sometimes the plate: a vanity plate beside a
     frame's lettering), and a confident piece read, 6TGN55 off the middle of 5TGN556, outscored
@@ -268,9 +268,9 @@ def _fragments_below_wholes(ranked: list[_Scored]) -> list[_Scored]:
     for entry in ranked:
         if id(entry.read) not in best or entry.score > best[id(entry.read)].score:
             best[id(entry.read)] = entry
-        if shape(entry.text) in COMMON_SHAPES:
+        if _plate_shaped(entry.text):
             plate_shaped.setdefault(id(entry.read), []).append(entry.text)
-    wholes = [w for w in best.values() if shape(w.text) in COMMON_SHAPES]
+    wholes = [w for w in best.values() if _plate_shaped(w.text)]
     out = []
     for entry in ranked:
         for whole in wholes:

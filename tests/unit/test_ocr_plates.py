@@ -385,6 +385,10 @@ def test_much_smaller_text_than_a_plausible_plate_is_not_the_plate() -> None:
     # With no plausible plate in view, small text is read as it is.
     sign = line(spelled("THISAREA"), geometry=0.95, y=40, height=11, x=700)
     assert [p.text for p in pick_plates([sign, line(spelled("XX"), y=300, height=34, x=100)])] == ["THISAREA"]
+    # Nor is a tall date digits but for an O a plausible plate that demotes the plate below it.
+    date = line(spelled("2O1406"), geometry=0.6, y=40, height=34, x=700)
+    plate = best([date, line(spelled("7ABC123"), geometry=0.8, y=300, height=15, x=100)])
+    assert plate is not None and plate.text == "7ABC123"
 
 
 def _unsure(text: str, p: float, rival: str = "X") -> list[str | dict[str, float]]:
