@@ -10,6 +10,7 @@ priors decide among the first few.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import cv2
@@ -104,9 +105,7 @@ def _rows(blobs: list[Blob]) -> list[list[Blob]]:
                 continue
             if used[j] or b.x < last.x + last.width * 0.5:
                 continue
-            if abs(b.height - first.height) > 0.25 * first.height:
-                continue
-            if abs(b.cy - last.cy) > 0.25 * first.height:
+            if not _same_row(b, last, first.height):
                 continue
             row.append(b)
             members.append(j)
@@ -116,6 +115,20 @@ def _rows(blobs: list[Blob]) -> list[list[Blob]]:
                 used[j] = True
             rows.append(row)
     return rows
+
+
+def _same_row(blob: Blob, end: Blob, height: float) -> bool:
+    """`blob` could be the next character after `end` in a row of characters `height` tall: about
+    that height, on the same baseline."""
+    return abs(blob.height - height) <= 0.25 * height and abs(blob.cy - end.cy) <= 0.25 * height
+
+
+def _binarised(grey: np.ndarray) -> Iterator[np.ndarray]:
+    """`grey` binarised four ways: dark and light characters, each at a small and a large block
+    size (the adaptive threshold's neighbourhood), characters white."""
+    for block in (15, 31):
+        for polarity in (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY):
+            yield cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, polarity, block, 7)
 
 
 def _split_long(row: list[Blob]) -> list[list[Blob]]:
@@ -178,33 +191,31 @@ def candidate_rows(grey: np.ndarray) -> CandidateRows:
     # Characters fill up to two thirds of the height of an image that is itself a plate crop.
     min_h, max_h = MIN_CHAR_HEIGHT, max(12, h_img * 3 // 4)
     lines: list[Line] = []
-    for block in (15, 31):
-        for polarity in (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY):
-            binary = cv2.adaptiveThreshold(grey, 255, cv2.ADAPTIVE_THRESH_MEAN_C, polarity, block, 7)
-            components = _components(binary)
-            eroded = _components(cv2.erode(binary, np.ones((2, 2), np.uint8)))
-            blobs = _blobs(components, min_h, max_h)
-            rows = _rows(blobs) + _rows(_blobs(eroded, min_h, max_h))
-            for row in rows + [piece for row in rows for piece in _split_long(row)]:
-                row, (left, right) = _cut_at_stack(row, components)
-                if len(row) < 3:
-                    continue
-                x0 = min(b.x for b in row)
-                y0 = min(b.y for b in row)
-                x1 = max(b.x + b.width for b in row)
-                y1 = max(b.y + b.height for b in row)
-                heights = [b.height for b in row]
-                even = 1 - (max(heights) - min(heights)) / max(heights)
-                n = len(row)
-                score = min(n, 8) * even - 0.5 * max(0, n - 8)
-                lines.append(Line(_unscale(Box(x0, y0, x1 - x0, y1 - y0), scale), n, score, angle=_slope(row),
-                                  char_height=int(np.median(heights) / scale), fences=(left / scale, right / scale)))
-            centres = np.array([(b.cx, b.cy, b.height) for b in blobs], dtype=np.float64).reshape(-1, 3)
-            for region in _plate_regions(components, min_h, max_h):
-                # The number fills roughly the middle band of a plate; a weak candidate.
-                band = Box(region.x, region.y + region.height // 5, region.width, region.height * 13 // 20)
-                inside = _count_inside(band, centres)
-                lines.append(Line(_unscale(band, scale), 0, 0.5 + 0.25 * min(inside, 6)))
+    for binary in _binarised(grey):
+        components = _components(binary)
+        eroded = _components(cv2.erode(binary, np.ones((2, 2), np.uint8)))
+        blobs = _blobs(components, min_h, max_h)
+        rows = _rows(blobs) + _rows(_blobs(eroded, min_h, max_h))
+        for row in rows + [piece for row in rows for piece in _split_long(row)]:
+            row, (left, right) = _cut_at_stack(row, components)
+            if len(row) < 3:
+                continue
+            x0 = min(b.x for b in row)
+            y0 = min(b.y for b in row)
+            x1 = max(b.x + b.width for b in row)
+            y1 = max(b.y + b.height for b in row)
+            heights = [b.height for b in row]
+            even = 1 - (max(heights) - min(heights)) / max(heights)
+            n = len(row)
+            score = min(n, 8) * even - 0.5 * max(0, n - 8)
+            lines.append(Line(_unscale(Box(x0, y0, x1 - x0, y1 - y0), scale), n, score, angle=_slope(row),
+                              char_height=int(np.median(heights) / scale), fences=(left / scale, right / scale)))
+        centres = np.array([(b.cx, b.cy, b.height) for b in blobs], dtype=np.float64).reshape(-1, 3)
+        for region in _plate_regions(components, min_h, max_h):
+            # The number fills roughly the middle band of a plate; a weak candidate.
+            band = Box(region.x, region.y + region.height // 5, region.width, region.height * 13 // 20)
+            inside = _count_inside(band, centres)
+            lines.append(Line(_unscale(band, scale), 0, 0.5 + 0.25 * min(inside, 6)))
     lines = _dedupe(sorted(lines, key=lambda l: l.score, reverse=True))
     # The tallest-row rule below is fooled by a taller row that is not text (a grille's
     # slots just above the plate), so the best rows before it keep a place among those read.
@@ -223,7 +234,7 @@ def candidate_rows(grey: np.ndarray) -> CandidateRows:
 ALWAYS_READ = 4
 
 # Rows in the overlay strips are still read (a plate can sit at the top edge of a photo), but
-# only the best few, and only strings of a common plate shape count there (plates.pick_plates).
+# only the best few, and only plate-shaped strings count there (plates._line_proposals).
 MAX_OVERLAY_ROWS = 2
 
 
@@ -281,17 +292,15 @@ def with_glued_edges(grey: np.ndarray, line: Line) -> Line | None:
     inside = Box(box.x - x0, box.y - y0, box.width, box.height)
     long_run, side = max(3, round(GLUED_LONG_RUN * h)), max(3, round(PLATE_SIDE * h))
     best: list[Blob] = []
-    for block in (15, 31):
-        for polarity in (cv2.THRESH_BINARY_INV, cv2.THRESH_BINARY):
-            binary = cv2.adaptiveThreshold(patch, 255, cv2.ADAPTIVE_THRESH_MEAN_C, polarity, block, 7)
-            frame = _runs(binary, (1, long_run)) | _runs(binary, (long_run, 1))
-            blobs = _blobs(_components(binary & ~frame), max(MIN_CHAR_HEIGHT, int(0.75 * h)), int(1.25 * h) + 1)
-            own = [b for b in blobs if _centred_in(b, inside)]
-            if len(own) < max(2, line.blobs - 1):
-                continue  # this binarisation does not show the row's own characters
-            row = _chain_onto(own, [b for b in blobs if b not in own], _runs(binary, (side, 1)))
-            if len(row) > max(len(own), len(best)):
-                best = row
+    for binary in _binarised(patch):
+        frame = _runs(binary, (1, long_run)) | _runs(binary, (long_run, 1))
+        blobs = _blobs(_components(binary & ~frame), max(MIN_CHAR_HEIGHT, int(0.75 * h)), int(1.25 * h) + 1)
+        own = [b for b in blobs if _centred_in(b, inside)]
+        if len(own) < max(2, line.blobs - 1):
+            continue  # this binarisation does not show the row's own characters
+        row = _chain_onto(own, [b for b in blobs if b not in own], _runs(binary, (side, 1)))
+        if len(row) > max(len(own), len(best)):
+            best = row
     if not best:
         return None
     left = min(box.x, x0 + min(b.x for b in best))
@@ -322,7 +331,7 @@ def _chain_onto(row: list[Blob], others: list[Blob], sides: np.ndarray) -> list[
         gap = far.x - (near.x + near.width)
         if not -0.5 * min(near.width, far.width) <= gap <= 1.2 * end.height:
             return False
-        if abs(blob.height - height) > 0.25 * height or abs(blob.cy - end.cy) > 0.25 * height:
+        if not _same_row(blob, end, height):
             return False
         top, bottom = min(near.y, far.y), max(near.y + near.height, far.y + far.height)
         return gap <= 0 or not sides[top:bottom, near.x + near.width:far.x].any()
