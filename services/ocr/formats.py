@@ -125,16 +125,54 @@ _CHAR_LOG_COUNT = {c: math.log(count + 1) for c, count in _CHAR_COUNTS.items()}
 _CHAR_LOG_COUNT["O"] = _CHAR_LOG_COUNT["0"]
 
 
+# Letters and digits drawn alike, as the plates set's training split spells them (counted by
+# `python -m services.ocr.training.lookalikes`), by what the rest of the string makes of the two
+# spellings: (digit's spelling a common shape, letter's spelling a common shape) -> (times the
+# digit, times the letter). Where only the digit's spelling is a plate serial, the digit is all
+# but certain (R8Z0503 -> R820503: 36 twos, no Z); where both are, digits still lead (31 zeros to
+# 4 Os in LLLDDD-or-DLLDDD places); where only the letter's is, the letter leads (25 Bs to 4 eights).
+LOOKALIKE_COUNTS: dict[str, dict[tuple[int, int], tuple[int, int]]] = {
+    "0D": {(0, 1): (6, 5), (1, 0): (41, 2), (1, 1): (31, 18)},
+    "0O": {(0, 1): (6, 2), (1, 0): (41, 0), (1, 1): (31, 4)},
+    "0Q": {(0, 1): (6, 4), (1, 0): (41, 0), (1, 1): (31, 4)},
+    "1I": {(0, 1): (10, 9), (1, 0): (33, 0), (1, 1): (41, 2)},
+    "1L": {(0, 1): (10, 16), (1, 0): (33, 0), (1, 1): (41, 11)},
+    "1T": {(0, 1): (10, 11), (1, 0): (33, 3), (1, 1): (41, 8)},
+    "2Z": {(0, 1): (7, 13), (1, 0): (36, 0), (1, 1): (32, 4)},
+    "4A": {(0, 1): (2, 26), (1, 0): (31, 2), (1, 1): (25, 28)},
+    "5S": {(0, 1): (3, 8), (1, 0): (34, 1), (1, 1): (36, 4)},
+    "6G": {(0, 1): (3, 11), (1, 0): (29, 1), (1, 1): (37, 8)},
+    "7T": {(0, 1): (2, 11), (1, 0): (29, 3), (1, 1): (28, 8)},
+    "8B": {(0, 1): (4, 25), (1, 0): (21, 0), (1, 1): (32, 21)},
+}
+
+
 def swap_prior(text: str, likeliest: str) -> float:
-    """How much more usual on plates `text` is than `likeliest` (its row's likeliest read) where
-    the two differ by one character, in log odds: between AC7MV and ACZMV the 7 (80 of 1,854
-    characters) is likelier than the Z (22). 0 where they differ otherwise, and where one of the
-    two is a common plate shape and the other not: there plate_prior decides (ABC1234 over
-    A8C1234, though an 8 is more usual than a B)."""
-    if len(text) != len(likeliest) or (shape(text) in COMMON_SHAPES) != (shape(likeliest) in COMMON_SHAPES):
+    """How much more usual on plates `text` is than `likeliest` (its row's likeliest read) where the
+    two differ by one character, in log odds.
+
+    A letter and a digit drawn alike (LOOKALIKE_COUNTS) score by how the training split spells the
+    pair where the rest of the string makes the same shapes of the two spellings: R820503 over
+    R8Z0503. Not where neither spelling is a US serial shape (a vanity plate or another country's
+    layout, whose labels spell O where US labels spell 0), nor where the digit's spelling is digits
+    only (a row of digits is row_prior's to judge: 8951283 against B951283).
+    Otherwise by how usual each character is on plates (AC7MV over ACZMV: 80 sevens to 22 Zs),
+    where both reads or neither are a common shape; 0 where only one is: plate_prior decides."""
+    if len(text) != len(likeliest):
         return 0.0
     swaps = [(a, b) for a, b in zip(text, likeliest) if a != b]
     if len(swaps) != 1:
         return 0.0
     [(new, old)] = swaps
+    common = shape(text) in COMMON_SHAPES, shape(likeliest) in COMMON_SHAPES
+    pair = "".join(sorted((new, old)))  # the digit first
+    if pair in LOOKALIKE_COUNTS and any(common):
+        with_digit = text if new.isdigit() else likeliest
+        if "L" in shape(with_digit):
+            digit_common, letter_common = common if new.isdigit() else common[::-1]
+            n_digit, n_letter = LOOKALIKE_COUNTS[pair][(int(digit_common), int(letter_common))]
+            odds = math.log(n_digit + 1) - math.log(n_letter + 1)
+            return odds if new.isdigit() else -odds
+    if common[0] != common[1]:
+        return 0.0
     return _CHAR_LOG_COUNT[new] - _CHAR_LOG_COUNT[old]

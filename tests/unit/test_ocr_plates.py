@@ -99,11 +99,28 @@ def test_a_swap_to_a_more_usual_character_is_likelier() -> None:
     assert swap_prior("AC7MV", "ACZMV") > 1.0  # 80 sevens to 22 Zs on the plates' ground truth
     assert swap_prior("ACZMV", "AC7MV") == -swap_prior("AC7MV", "ACZMV")
     assert swap_prior("WSG97", "VSG97") > 0 > swap_prior("CJIP5", "CJ1P5")
-    # Between a common shape and another, the shape prior decides: AC0M7V is Missouri's AB1C2D.
+    # Not look-alikes, and only one spelling a common shape: the shape prior decides alone.
     assert swap_prior("AC0M7V", "AC0MZV") == 0.0
-    assert swap_prior("0SG719", "OSG719") == 0.0  # one glyph on many plates: left to the pixels
     assert swap_prior("AC0M7W", "AC0MZV") == swap_prior("AC0M7", "AC0MZV") == 0.0  # not one swap
-    assert swap_prior("A8C1234", "ABC1234") == 0.0  # the plate shape decides (plate_prior)
+
+
+def test_a_look_alike_swap_scores_by_how_plates_spell_it_in_that_shape() -> None:
+    # Only the digit's spelling a serial: the digit, all but always (36 twos to no Z).
+    assert swap_prior("R820503", "R8Z0503") > 3.0
+    # Only the letter's: the letter (25 Bs to 4 eights), more than the shape prior's 0.5 alone.
+    assert swap_prior("A8C1234", "ABC1234") < -1.0
+    # Both a common shape (LLLDDD, DLLDDD): labels spell the round glyph 0 there 31 times to 4.
+    assert swap_prior("0SG719", "OSG719") > 1.0 and swap_prior("OSG719", "0SG719") < -1.0
+    # Neither a US serial (another country's layout, a vanity plate): O and 0 left to the pixels.
+    assert swap_prior("RK011AM", "RKO11AM") == 0.0
+    # A row of digits is row_prior's to judge, not the pair's: 8951283 is no B951283 by default.
+    assert swap_prior("B951283", "8951283") == 0.0
+
+
+def test_a_letter_the_pixels_favour_gives_way_to_the_digit_a_serial_needs() -> None:
+    # The network leans to Z (0.6 against 0.35): R8Z0503 is no plate shape, R820503 is one.
+    plate = best([line(spelled("R8") + [{"Z": 0.6, "2": 0.35}, "-"] + spelled("0503"))])
+    assert plate is not None and plate.text == "R820503"
 
 
 @pytest.mark.parametrize(("shares", "read"), [
