@@ -149,7 +149,20 @@ LOOKALIKE_COUNTS: dict[str, dict[tuple[int, int], tuple[int, int]]] = {
 
 def swap_prior(text: str, likeliest: str) -> float:
     """How much more usual on plates `text` is than `likeliest` (its row's likeliest read) where the
-    two differ by one character, in log odds.
+    two differ by one or two characters, in log odds: the sum over each differing character of the
+    odds of `text`'s against `likeliest`'s, the rest of the string as in `text`. Two, because a small
+    plate's likeliest read often holds two look-alikes: ACOMZV, where the prior for one alone would
+    lift ACOM7V (7 is more usual than Z), not AC0M7V, Missouri's AB1C2D."""
+    if len(text) != len(likeliest):
+        return 0.0
+    differ = [i for i, (a, b) in enumerate(zip(text, likeliest)) if a != b]
+    if not 1 <= len(differ) <= 2:
+        return 0.0
+    return sum(_one_swap(text, text[:i] + likeliest[i] + text[i + 1:]) for i in differ)
+
+
+def _one_swap(text: str, other: str) -> float:
+    """swap_prior of two strings that differ in one character.
 
     A letter and a digit drawn alike (LOOKALIKE_COUNTS) score by how the training split spells the
     pair where the rest of the string makes the same shapes of the two spellings: R820503 over
@@ -158,16 +171,11 @@ def swap_prior(text: str, likeliest: str) -> float:
     only (a row of digits is row_prior's to judge: 8951283 against B951283).
     Otherwise by how usual each character is on plates (AC7MV over ACZMV: 80 sevens to 22 Zs),
     where both reads or neither are a common shape; 0 where only one is: plate_prior decides."""
-    if len(text) != len(likeliest):
-        return 0.0
-    swaps = [(a, b) for a, b in zip(text, likeliest) if a != b]
-    if len(swaps) != 1:
-        return 0.0
-    [(new, old)] = swaps
-    common = shape(text) in COMMON_SHAPES, shape(likeliest) in COMMON_SHAPES
+    [(new, old)] = [(a, b) for a, b in zip(text, other) if a != b]
+    common = shape(text) in COMMON_SHAPES, shape(other) in COMMON_SHAPES
     pair = "".join(sorted((new, old)))  # the digit first
     if pair in LOOKALIKE_COUNTS and any(common):
-        with_digit = text if new.isdigit() else likeliest
+        with_digit = text if new.isdigit() else other
         if "L" in shape(with_digit):
             digit_common, letter_common = common if new.isdigit() else common[::-1]
             n_digit, n_letter = LOOKALIKE_COUNTS[pair][(int(digit_common), int(letter_common))]

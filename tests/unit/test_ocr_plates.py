@@ -101,7 +101,14 @@ def test_a_swap_to_a_more_usual_character_is_likelier() -> None:
     assert swap_prior("WSG97", "VSG97") > 0 > swap_prior("CJIP5", "CJ1P5")
     # Not look-alikes, and only one spelling a common shape: the shape prior decides alone.
     assert swap_prior("AC0M7V", "AC0MZV") == 0.0
-    assert swap_prior("AC0M7W", "AC0MZV") == swap_prior("AC0M7", "AC0MZV") == 0.0  # not one swap
+    assert swap_prior("AB0M7W", "AC0MZV") == swap_prior("AC0M7", "AC0MZV") == 0.0  # not one or two swaps
+
+
+def test_two_swaps_score_as_the_sum_of_each_in_the_other_s_company() -> None:
+    # From ACOMZV: the 0 counts as a common shape's (AC0M7V, Missouri), the 7 as more usual than Z.
+    both, seven_only = swap_prior("AC0M7V", "ACOMZV"), swap_prior("ACOM7V", "ACOMZV")
+    assert both > seven_only > 0
+    assert both == pytest.approx(swap_prior("AC0M7V", "ACOM7V") + swap_prior("AC0M7V", "AC0MZV"))
 
 
 def test_a_look_alike_swap_scores_by_how_plates_spell_it_in_that_shape() -> None:
@@ -115,6 +122,13 @@ def test_a_look_alike_swap_scores_by_how_plates_spell_it_in_that_shape() -> None
     assert swap_prior("RK011AM", "RKO11AM") == 0.0
     # A row of digits is row_prior's to judge, not the pair's: 8951283 is no B951283 by default.
     assert swap_prior("B951283", "8951283") == 0.0
+
+
+def test_a_read_two_look_alikes_off_the_likeliest_can_win() -> None:
+    # The network leans to O and to Z (0.55 against 0.4 each): ACOMZV, of no plate shape.
+    plate = best([line(spelled("AC") + [{"O": 0.55, "0": 0.4}, "-"] + spelled("M") + [{"Z": 0.55, "7": 0.4}, "-"]
+                       + spelled("V"))])
+    assert plate is not None and plate.text == "AC0M7V"
 
 
 def test_a_letter_the_pixels_favour_gives_way_to_the_digit_a_serial_needs() -> None:
