@@ -197,14 +197,19 @@ def _best_on_second_opinion(ranked: list[_Scored], opinion: SecondOpinion) -> li
     if top.read.crop is None:
         return ranked
     rivals = [e for e in ranked[1:] if e.read is top.read and len(e.text) == len(top.text)
-              and 1 <= sum(a != b for a, b in zip(e.text, top.text)) <= 2
-              and not any(a != b and frozenset((a, b)) in SAME_GLYPH for a, b in zip(e.text, top.text))]
+              and 1 <= sum(a != b for a, b in zip(e.text, top.text)) <= 2 and _asked(e.text, top.text) != top.text]
     if not rivals:
         return ranked
     heard = {id(rival): replace(rival, score=rival.score + GLYPH_WEIGHT * odds)
-             for rival, odds in zip(rivals, opinion(top.read, top.text, [r.text for r in rivals]))}
+             for rival, odds in zip(rivals, opinion(top.read, top.text, [_asked(r.text, top.text) for r in rivals]))}
     # A stable sort: a rival must outscore the best read to take its place, not tie with it.
     return sorted((heard.get(id(e), e) for e in ranked), key=lambda e: e.score, reverse=True)
+
+
+def _asked(rival: str, best: str) -> str:
+    """`rival` with best's characters where the two differ by a SAME_GLYPH pair: what the second
+    opinion is asked about (AC0M7V against ACOMZV: the 7 only; the 0 is the plate shape's)."""
+    return "".join(b if frozenset((a, b)) in SAME_GLYPH else a for a, b in zip(rival, best))
 
 
 def most_promising(reads: list[LineRead], n: int) -> list[int]:

@@ -51,6 +51,23 @@ def test_a_confident_second_opinion_turns_a_near_tie() -> None:
     assert "ACOMZV" not in others
 
 
+def test_a_rival_that_also_differs_by_a_look_alike_is_asked_only_about_the_rest() -> None:
+    # The network reads ACOMZV (O over 0 by 0.55 to 0.4, Z over 7 by 0.9 to 0.05). AC0M7V, the
+    # common shape, differs in the O/0 as well as the 7: the classifier is asked about the 7 alone
+    # (the O/0 is the plate shape's to decide), and its verdict lifts AC0M7V, not only ACOM7V.
+    frames = spelled("AC") + [{"O": 0.55, "0": 0.4}, "-"] + spelled("M") + [{"Z": 0.9, "7": 0.05}, "-"] + spelled("V")
+    row = LineRead(Box(10, 50, 120, 30), ctc_output(frames), 0.8, crop=np.zeros((30, 120), np.uint8))
+    asked: list[str] = []
+
+    def sure_it_is_a_seven(read: LineRead, best: str, others: list[str]) -> list[float]:
+        asked.extend(others)
+        return [sum(3.0 if (a, b) == ("Z", "7") else -3.0 for a, b in zip(best, other) if a != b) for other in others]
+
+    assert pick_plates([row])[0].text == "ACOMZV"
+    assert pick_plates([row], second_opinion=sure_it_is_a_seven)[0].text == "AC0M7V"
+    assert "ACOM7V" in asked and "AC0M7V" not in asked and "AC0MZV" not in asked
+
+
 def test_a_weak_or_missing_second_opinion_changes_nothing() -> None:
     def barely(read: LineRead, best: str, others: list[str]) -> list[float]:
         return [0.1] * len(others)
