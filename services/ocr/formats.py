@@ -46,9 +46,10 @@ def same_but_o_and_zero(read: str, truth: str) -> bool:
 
 
 def digits_in_disguise(text: str) -> bool:
-    """`text` is digits but for I and O, which most plate fonts draw as 1 and 0: a bus's fleet
-    number 219906 read 2I9906 is no plate of shape DLDDDD."""
-    return "L" not in shape(o_as_zero(text).replace("I", "1"))
+    """`text` is digits but for I, O and Q, which most plate fonts draw as 1 and 0 (or blur into
+    one): a bus's fleet number 219906 read 2I9906 is no plate of shape DLDDDD, nor a camera's date
+    140514 read 14Q514 one of DDLDDD."""
+    return "L" not in shape(o_as_zero(text).replace("I", "1").replace("Q", "0"))
 
 
 def shape(text: str) -> str:

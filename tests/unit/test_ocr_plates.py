@@ -327,8 +327,9 @@ def test_a_date_in_the_overlay_strip_never_beats_a_plate_but_a_plate_there_can_w
     assert best([replace(date, overlay=False), blurred_plate]).text == "20140514"  # type: ignore[union-attr]
     plate_at_the_top = replace(line(spelled("6NZT067"), y=2), overlay=True)
     assert best([plate_at_the_top]).text == "6NZT067"  # type: ignore[union-attr]
-    # A date whose 0 reads as an O is of a common shape (DLDDDD) only through the look-alike.
+    # A date whose 0 reads as an O or a Q is of a common shape (DLDDDD, DDLDDD) only through the look-alike.
     assert best([replace(line(spelled("2O1406"), geometry=1.0, y=2), overlay=True)]) is None
+    assert best([replace(line(spelled("14Q514"), geometry=1.0, y=2), overlay=True)]) is None
 
 
 def test_every_plate_in_view_is_reported_nearest_first() -> None:
