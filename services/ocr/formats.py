@@ -148,6 +148,12 @@ LOOKALIKE_COUNTS: dict[str, dict[tuple[int, int], tuple[int, int]]] = {
 }
 
 
+def lookalike_category(with_digit: str, with_letter: str) -> tuple[int, int]:
+    """LOOKALIKE_COUNTS' key for a look-alike's two spellings of one string: whether each is a
+    common plate shape (1) or not (0), the digit's first."""
+    return int(shape(with_digit) in COMMON_SHAPES), int(shape(with_letter) in COMMON_SHAPES)
+
+
 def swap_prior(text: str, likeliest: str) -> float:
     """How much more usual on plates `text` is than `likeliest` (its row's likeliest read) where the
     two differ by one or two characters, in log odds: the sum over each differing character of the
@@ -176,10 +182,9 @@ def _one_swap(text: str, other: str) -> float:
     common = shape(text) in COMMON_SHAPES, shape(other) in COMMON_SHAPES
     pair = "".join(sorted((new, old)))  # the digit first
     if pair in LOOKALIKE_COUNTS and any(common):
-        with_digit = text if new.isdigit() else other
+        with_digit, with_letter = (text, other) if new.isdigit() else (other, text)
         if "L" in shape(with_digit):
-            digit_common, letter_common = common if new.isdigit() else common[::-1]
-            n_digit, n_letter = LOOKALIKE_COUNTS[pair][(int(digit_common), int(letter_common))]
+            n_digit, n_letter = LOOKALIKE_COUNTS[pair][lookalike_category(with_digit, with_letter)]
             odds = math.log(n_digit + 1) - math.log(n_letter + 1)
             return odds if new.isdigit() else -odds
     if common[0] != common[1]:

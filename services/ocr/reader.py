@@ -131,11 +131,12 @@ class PlateReader:
         clock.mark("localise")
         if not grown:
             return []
-        return self._pick(self._read_rows(grey, list(grown.values()), clock, views=self._settings.extra_views, known=rows), clock)
+        return self._read_lines(grey, list(grown.values()), clock, views=self._settings.extra_views, known=rows)
 
-    def _read_lines(self, grey: np.ndarray, lines: list[Line], clock: "_Stages", views: int = 0) -> list[PlateResult]:
-        """The plates among `lines`, read as `_read_rows` reads them."""
-        return self._pick(self._read_rows(grey, lines, clock, views), clock)
+    def _read_lines(self, grey: np.ndarray, lines: list[Line], clock: "_Stages", views: int = 0,
+                    known: list[tuple[Line, LineRead]] | None = None) -> list[PlateResult]:
+        """The plates among `lines` (and the rows `known`), read as `_read_rows` reads them."""
+        return self._pick(self._read_rows(grey, lines, clock, views, known), clock)
 
     def _read_rows(self, grey: np.ndarray, lines: list[Line], clock: "_Stages", views: int = 0,
                    known: list[tuple[Line, LineRead]] | None = None) -> list[tuple[Line, LineRead]]:

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
-from services.ocr.formats import COMMON_SHAPES, CONFUSABLE, shape
+from services.ocr.formats import CONFUSABLE, lookalike_category
 from services.ocr.training.split import is_train_file
 
 # (digit's spelling a common shape, letter's spelling a common shape); neither is not counted:
@@ -37,8 +37,7 @@ def lookalike_counts(labels: Iterable[str]) -> dict[str, dict[tuple[int, int], t
             for pair in pairs:
                 if char in pair:
                     digit, letter = (label[:i] + c + label[i + 1:] for c in pair)
-                    category = int(shape(digit) in COMMON_SHAPES), int(shape(letter) in COMMON_SHAPES)
-                    counted[pair, category, char] += 1
+                    counted[pair, lookalike_category(digit, letter), char] += 1
     return {pair: {cat: (counted[pair, cat, pair[0]], counted[pair, cat, pair[1]]) for cat in CATEGORIES}
             for pair in pairs}
 
