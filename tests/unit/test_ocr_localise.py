@@ -264,6 +264,9 @@ def test_rows_are_ranked_and_capped() -> None:
     (["JUL 2014", "DEALER"], ""),  # nothing like a state name
     (["6' MAH } 'm", "L' WFe ELevateo /I"], "UT"),  # Utah's slogan, not its name, reads
     (["Great Faces. Great Places."], "SD"),
+    (["IOWA"], "IA"),  # a short name read exactly still counts
+    (["~uemonu ", "An_"], ""),  # California's script, not VERMONT
+    (["Tce e", "LaSE"], ""),  # a frame's lettering, not ALASKA
 ])
 def test_state_from_the_words_around_the_number(words: list[str], state: str) -> None:
     assert guess_state(words) == state
