@@ -56,6 +56,15 @@ def shape(text: str) -> str:
     return "".join("D" if c.isdigit() else "L" for c in text)
 
 
+def fits_common_shape(text: str) -> bool:
+    """`text` is of a common US shape, each 0 taken as a digit or as the letter O: US labels, and so
+    this reader, spell the round glyph 0 in a letter's place too (California's 1ABC234 5LOD951 is
+    labelled 5L0D951)."""
+    form = shape(text)
+    return any(len(common) == len(text) and all(a == b or c == "0" for a, b, c in zip(form, common, text))
+               for common in COMMON_SHAPES)
+
+
 def plate_prior(text: str) -> float:
     """A log-scale bonus (positive) or penalty (negative) for `text` being a US plate number.
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from cardak.v1 import common_pb2
 from services.ocr.decode import ctc_log_likelihood, ctc_log_likelihoods, ctc_nbest
-from services.ocr.formats import (COMMON_SHAPES, confusion_variants, digits_in_disguise, plate_prior, row_prior, shape,
+from services.ocr.formats import (confusion_variants, digits_in_disguise, fits_common_shape, plate_prior, row_prior,
                                   swap_prior)
 
 # US plates carry 2 to 8 characters; shorter or longer lines are stickers, slogans or frames.
@@ -182,9 +182,10 @@ def _plate_enough(best: _Scored) -> bool:
 
 
 def _plate_shaped(text: str) -> bool:
-    """A common plate shape, and not only through an I or O among digits (a fleet number's 2I9906,
-    a date's I140512): the test for a second plate and for the floor a best read must pass."""
-    return shape(text) in COMMON_SHAPES and not digits_in_disguise(text)
+    """A common plate shape (a 0 may stand for an O: 5L0D951), and not only through an I or O among
+    digits (a fleet number's 2I9906, a date's I140512): the test for a second plate, for the floor a
+    best read must pass and for a whole row whose pieces are fragments."""
+    return fits_common_shape(text) and not digits_in_disguise(text)
 
 
 def _best_on_second_opinion(ranked: list[_Scored], opinion: SecondOpinion) -> list[_Scored]:

@@ -13,7 +13,7 @@ import pytest
 
 from cardak.v1 import common_pb2
 from services.ocr.decode import ctc_log_likelihood, ctc_log_likelihoods, ctc_nbest
-from services.ocr.formats import confusion_variants, plate_prior, row_prior, shape, swap_prior
+from services.ocr.formats import confusion_variants, fits_common_shape, plate_prior, row_prior, shape, swap_prior
 from services.ocr.plates import Box, LineRead, PlateResult, most_promising, pick_plates
 from services.ocr.recognizer import PLATE_ALPHABET
 
@@ -273,6 +273,27 @@ def test_a_piece_of_a_row_does_not_outrank_the_whole_plate_it_belongs_to() -> No
     # Apart (the piece elsewhere in the photo), the piece still wins: only nesting demotes it.
     apart = best([whole, LineRead(Box(300, 55, 60, 20), piece.logp, geometry=0.8)])
     assert apart is not None and apart.text == "6TGN55"
+
+
+@pytest.mark.parametrize(("text", "fits"), [
+    ("5L0D951", True),  # California's 1ABC234, its O labelled 0
+    ("5LOD951", True),
+    ("ABC123", True),
+    ("5L0D9S1", False),  # an S in a digit's place: no 0 mends that
+    ("12345", False),
+])
+def test_a_0_may_stand_for_the_letter_o_in_a_common_shape(text: str, fits: bool) -> None:
+    assert fits_common_shape(text) is fits
+
+
+def test_a_whole_plate_spelled_with_0_for_its_letter_o_still_outranks_its_piece() -> None:
+    # 5L0D951 is California's 1ABC234 with its O written 0, as US labels (and the reader) spell
+    # the round glyph: a plate shape all the same, so its nested piece L0D95 is a fragment.
+    unsure = [{c: 0.7, "-": 0.25} if c != "-" else c for c in spelled("5L0D951")]
+    whole = LineRead(Box(10, 50, 120, 30), ctc_output(unsure), geometry=0.0)
+    piece = LineRead(Box(30, 55, 70, 20), ctc_output(spelled("L0D95")), geometry=0.8)
+    plate = best([whole, piece])
+    assert plate is not None and plate.text == "5L0D951"
 
 
 def test_a_piece_matching_the_whole_rows_runner_up_does_not_outrank_it() -> None:
