@@ -261,12 +261,16 @@ def test_a_faint_guess_is_no_plate_but_the_same_string_read_clearly_is() -> None
     assert plate is not None and plate.text == "66"
 
 
-def test_a_piece_of_a_row_does_not_outrank_the_whole_plate_it_belongs_to() -> None:
-    # The whole row (x 10..130) reads 5TGN556 a little less surely, and looks less like a row
-    # of plate characters, than its middle piece (x 30..90) reads 6TGN55.
-    unsure = [{c: 0.7, "-": 0.25} if c != "-" else c for c in spelled("5TGN556")]
+def _whole_and_piece(whole_text: str, piece_text: str) -> tuple[LineRead, LineRead]:
+    """A whole row (x 10..130) read a little less surely, and looking less like a row of plate
+    characters, than its middle piece (x 30..90)."""
+    unsure = [{c: 0.7, "-": 0.25} if c != "-" else c for c in spelled(whole_text)]
     whole = LineRead(Box(10, 50, 120, 30), ctc_output(unsure), geometry=0.0)
-    piece = LineRead(Box(30, 55, 60, 20), ctc_output(spelled("6TGN55")), geometry=0.8)
+    return whole, LineRead(Box(30, 55, 60, 20), ctc_output(spelled(piece_text)), geometry=0.8)
+
+
+def test_a_piece_of_a_row_does_not_outrank_the_whole_plate_it_belongs_to() -> None:
+    whole, piece = _whole_and_piece("5TGN556", "6TGN55")
     plate = best([whole, piece])
     assert plate is not None and plate.text == "5TGN556"
     assert "6TGN55" in [text for text, _ in plate.candidates]
@@ -289,9 +293,7 @@ def test_a_0_may_stand_for_the_letter_o_in_a_common_shape(text: str, fits: bool)
 def test_a_whole_plate_spelled_with_0_for_its_letter_o_still_outranks_its_piece() -> None:
     # 5L0D951 is California's 1ABC234 with its O written 0, as US labels (and the reader) spell
     # the round glyph: a plate shape all the same, so its nested piece L0D95 is a fragment.
-    unsure = [{c: 0.7, "-": 0.25} if c != "-" else c for c in spelled("5L0D951")]
-    whole = LineRead(Box(10, 50, 120, 30), ctc_output(unsure), geometry=0.0)
-    piece = LineRead(Box(30, 55, 70, 20), ctc_output(spelled("L0D95")), geometry=0.8)
+    whole, piece = _whole_and_piece("5L0D951", "L0D95")
     plate = best([whole, piece])
     assert plate is not None and plate.text == "5L0D951"
 
