@@ -16,7 +16,6 @@ written every --checkpoint-minutes and on SIGTERM/Ctrl-C, so a stopped run leave
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 import os
@@ -47,7 +46,7 @@ from services.ocr.recognizer import (
     restricted_log_probs,
     stock_english_g2,
 )
-from services.ocr.training.split import is_train_file
+from services.ocr.training.split import is_train_file, labelled_crops
 from services.ocr.training.synth import jpeg_round_trip, random_plate_text, render_plate_line
 
 Sample = tuple[np.ndarray, str]  # (resized uint8 line, label)
@@ -60,18 +59,11 @@ def load_real(real_dir: Path) -> tuple[list[Sample], list[Sample]]:
     """(train, validation) full-plate greyscale images with labels, split by crc32(file name)."""
     train: list[Sample] = []
     val: list[Sample] = []
-    with open(real_dir / "groundtruth.csv", newline="") as fh:
-        for row in csv.reader(fh):
-            if len(row) < 3:
-                continue
-            name, label = row[0], row[2].strip().upper()
-            # "0" marks an unreadable plate in this set; other labels outside A-Z0-9 can't be scored.
-            if label == "0" or not label or any(c not in PLATE_ALPHABET for c in label):
-                continue
-            img = cv2.imread(str(real_dir / name), cv2.IMREAD_GRAYSCALE)
-            if img is None:
-                continue
-            (train if is_train_file(name) else val).append((img, label))
+    for name, label in labelled_crops(real_dir):
+        img = cv2.imread(str(real_dir / name), cv2.IMREAD_GRAYSCALE)
+        if img is None:
+            continue
+        (train if is_train_file(name) else val).append((img, label))
     return train, val
 
 

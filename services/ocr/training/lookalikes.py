@@ -9,13 +9,12 @@ bench/ocr.py --split val reports stay unseen by the prior too.
 from __future__ import annotations
 
 import argparse
-import csv
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
 from services.ocr.formats import CONFUSABLE, lookalike_category
-from services.ocr.training.split import is_train_file
+from services.ocr.training.split import is_train_file, labelled_crops
 
 # (digit's spelling a common shape, letter's spelling a common shape); neither is not counted:
 # formats.swap_prior does not use the pair's counts there.
@@ -43,12 +42,8 @@ def lookalike_counts(labels: Iterable[str]) -> dict[str, dict[tuple[int, int], t
 
 
 def training_labels(plates_dir: Path) -> list[str]:
-    """The plate numbers of the training split's crops in `plates_dir`/groundtruth.csv ("0" marks
-    an unreadable plate there and is left out)."""
-    with open(plates_dir / "groundtruth.csv", newline="", encoding="utf-8-sig") as fh:
-        rows = [row for row in csv.reader(fh) if len(row) >= 3]
-    labels = [row[2].strip().upper() for row in rows if is_train_file(row[0])]
-    return [label for label in labels if label and label != "0"]
+    """The plate numbers of the training split's readable crops in `plates_dir` (split.labelled_crops)."""
+    return [label for name, label in labelled_crops(plates_dir) if is_train_file(name)]
 
 
 def main(argv: list[str] | None = None) -> None:
