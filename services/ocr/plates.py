@@ -197,12 +197,13 @@ def _best_on_second_opinion(ranked: list[_Scored], opinion: SecondOpinion) -> li
     top = ranked[0]
     if top.read.crop is None:
         return ranked
-    rivals = [e for e in ranked[1:] if e.read is top.read and len(e.text) == len(top.text)
-              and 1 <= sum(a != b for a, b in zip(e.text, top.text)) <= 2 and _asked(e.text, top.text) != top.text]
+    near = [(e, _asked(e.text, top.text)) for e in ranked[1:] if e.read is top.read and len(e.text) == len(top.text)
+            and 1 <= sum(a != b for a, b in zip(e.text, top.text)) <= 2]
+    rivals = [(e, asked) for e, asked in near if asked != top.text]
     if not rivals:
         return ranked
     heard = {id(rival): replace(rival, score=rival.score + GLYPH_WEIGHT * odds)
-             for rival, odds in zip(rivals, opinion(top.read, top.text, [_asked(r.text, top.text) for r in rivals]))}
+             for (rival, _), odds in zip(rivals, opinion(top.read, top.text, [asked for _, asked in rivals]))}
     # A stable sort: a rival must outscore the best read to take its place, not tie with it.
     return sorted((heard.get(id(e), e) for e in ranked), key=lambda e: e.score, reverse=True)
 
