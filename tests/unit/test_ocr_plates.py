@@ -124,6 +124,15 @@ def test_a_look_alike_swap_scores_by_how_plates_spell_it_in_that_shape() -> None
     assert swap_prior("B951283", "8951283") == 0.0
 
 
+def test_where_only_the_1_makes_a_serial_its_count_is_trusted_twice_as_far() -> None:
+    # 33 ones to no I where only the 1 makes a serial; 36 twos to no Z count once.
+    assert swap_prior("CJ1P5G", "CJIP5G") == pytest.approx(2 * math.log(34))
+    assert swap_prior("R820503", "R8Z0503") == pytest.approx(math.log(37))
+    # The network leans 2.4 nats to an I without a flag: Missouri's AB1C2D still reads the 1.
+    plate = best([line(spelled("CJ") + [{"I": 0.9, "1": 0.08}, "-"] + spelled("P5G"))])
+    assert plate is not None and plate.text == "CJ1P5G"
+
+
 def test_a_read_two_look_alikes_off_the_likeliest_can_win() -> None:
     # The network leans to O and to Z (0.55 against 0.4 each): ACOMZV, of no plate shape.
     plate = best([line(spelled("AC") + [{"O": 0.55, "0": 0.4}, "-"] + spelled("M") + [{"Z": 0.55, "7": 0.4}, "-"]
