@@ -98,7 +98,7 @@ MIN_UNCOMMON_SCORE = -3.0
 
 
 # A second plate in one photo (another car, a trailer) is reported only when it is read this
-# confidently and in a common plate shape (_plate_shaped): anything less is usually sign or sticker
+# confidently and in a common plate shape (plate_shaped): anything less is usually sign or sticker
 # text. A row of digits whose I or O makes the shape is not: a school bus's fleet number 219906,
 # read 2I9906 and taller than the bus's plate, was reported as the nearest plate.
 OTHER_PLATE_MIN_CONFIDENCE = 0.5
@@ -145,7 +145,7 @@ def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candida
     for entry in ranked[1:]:
         if any(_same_plate(entry.read.box, c.read.box) or entry.text == c.text for c in chosen):
             continue
-        if math.exp(entry.log_p) >= OTHER_PLATE_MIN_CONFIDENCE and _plate_shaped(entry.text):
+        if math.exp(entry.log_p) >= OTHER_PLATE_MIN_CONFIDENCE and plate_shaped(entry.text):
             chosen.append(entry)
     # Alternatives belong to the plate whose row they were read on; alternatives from lines
     # elsewhere stay with the best-ranked plate, as its last second guesses: the best plate's own
@@ -175,13 +175,13 @@ def pick_plates(reads: list[LineRead], max_plates: int = MAX_PLATES, max_candida
 
 
 def _plate_enough(best: _Scored) -> bool:
-    """Whether the best read is worth reporting as a plate: a common plate shape (_plate_shaped)
+    """Whether the best read is worth reporting as a plate: a common plate shape (plate_shaped)
     over MIN_PLATE_SCORE, anything else over MIN_UNCOMMON_SCORE. Decided before the second
     opinion: a character's looks must not decide whether there is a plate at all."""
-    return best.score >= (MIN_PLATE_SCORE if _plate_shaped(best.text) else MIN_UNCOMMON_SCORE)
+    return best.score >= (MIN_PLATE_SCORE if plate_shaped(best.text) else MIN_UNCOMMON_SCORE)
 
 
-def _plate_shaped(text: str) -> bool:
+def plate_shaped(text: str) -> bool:
     """A common plate shape (a 0 may stand for an O: 5L0D951), and not only through an I or O among
     digits (a fleet number's 2I9906, a date's I140512): the test for a second plate, for the floor a
     best read must pass and for a whole row whose pieces are fragments."""
@@ -229,11 +229,11 @@ def _rank(reads: list[LineRead]) -> list[_Scored]:
 
 def _small_rows_below_plates(ranked: list[_Scored]) -> list[_Scored]:
     """Proposals of rows under SMALL_ROW of the height of a row that may well be a plate (reads
-    a plate shape, _plate_shaped, at PLAUSIBLE_PLATE or better) lose SMALL_ROW_PENALTY. The camera is aimed at
+    a plate shape, plate_shaped, at PLAUSIBLE_PLATE or better) lose SMALL_ROW_PENALTY. The camera is aimed at
     the nearest car; much smaller text is a sign behind it (THISAREA beat CWM3083), a sticker or
     the plate's own state name and slogan. A second car's plate still comes second (pick_plates
     takes it by its confidence, not its score)."""
-    plates = [e.read.box.height for e in ranked if e.log_p >= math.log(PLAUSIBLE_PLATE) and _plate_shaped(e.text)]
+    plates = [e.read.box.height for e in ranked if e.log_p >= math.log(PLAUSIBLE_PLATE) and plate_shaped(e.text)]
     if not plates:
         return ranked
     small = SMALL_ROW * max(plates)
@@ -254,7 +254,7 @@ def _line_proposals(read: LineRead) -> list[_Scored]:
     for text, log_p in proposals.items():
         if not MIN_LEN <= len(text) <= MAX_LEN or log_p < top - MAX_DOUBT:
             continue
-        if read.overlay and not _plate_shaped(text):
+        if read.overlay and not plate_shaped(text):
             continue  # a burnt-in date, time or name, which O/0 and I/1 mix-ups give letters
         score = (log_p + PRIOR_WEIGHT * (plate_prior(text) + row_penalty) + SWAP_WEIGHT * swap_prior(text, likeliest)
                  + GEOMETRY_WEIGHT * read.geometry)
@@ -263,7 +263,7 @@ def _line_proposals(read: LineRead) -> list[_Scored]:
 
 
 def _fragments_below_wholes(ranked: list[_Scored]) -> list[_Scored]:
-    """A row nested in a wider row whose best read is of a plate shape (_plate_shaped), reading a
+    """A row nested in a wider row whose best read is of a plate shape (plate_shaped), reading a
     piece of that string or of another plate-shaped read of the wider row (all but at most one character
     the same), is a fragment of the plate: it may not outrank the wider row's best. The localiser
     also reads a long row's pieces (a piece is sometimes the plate: a vanity plate beside a
@@ -271,18 +271,18 @@ def _fragments_below_wholes(ranked: list[_Scored]) -> list[_Scored]:
     the whole row's less certain read; TA40 off 5LTA600 (best read 5LIA600) matches only the
     runner-up. A whole of uncommon shape demotes nothing: then the piece may be the plate."""
     best: dict[int, _Scored] = {}
-    plate_shaped: dict[int, list[str]] = {}  # each row's common-shape reads
+    shaped: dict[int, list[str]] = {}  # each row's plate-shaped reads
     for entry in ranked:
         if id(entry.read) not in best or entry.score > best[id(entry.read)].score:
             best[id(entry.read)] = entry
-        if _plate_shaped(entry.text):
-            plate_shaped.setdefault(id(entry.read), []).append(entry.text)
-    wholes = [w for w in best.values() if _plate_shaped(w.text)]
+        if plate_shaped(entry.text):
+            shaped.setdefault(id(entry.read), []).append(entry.text)
+    wholes = [w for w in best.values() if plate_shaped(w.text)]
     out = []
     for entry in ranked:
         for whole in wholes:
             if (whole.read is not entry.read and _nested(entry.read.box, whole.read.box)
-                    and any(_piece_of(entry.text, text) for text in plate_shaped[id(whole.read)])):
+                    and any(_piece_of(entry.text, text) for text in shaped[id(whole.read)])):
                 entry = replace(entry, score=min(entry.score, whole.score - 0.01))
         out.append(entry)
     return out

@@ -17,6 +17,7 @@ import math
 import os
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,8 @@ import numpy as np
 from services.common.errors import InvalidRequest
 from services.ocr.batching import BatchingRecognizer
 from services.ocr.glyphs import PACKAGED_GLYPH_WEIGHTS, GlyphJudge
-from services.ocr.localise import UNFENCED, Line, candidate_rows, with_glued_edges
-from services.ocr.plates import Box, LineRead, PlateResult, most_promising, pick_plates
+from services.ocr.localise import UNFENCED, Line, candidate_rows, trimmed, with_glued_edges
+from services.ocr.plates import Box, LineRead, PlateResult, most_promising, pick_plates, plate_shaped
 from services.ocr.recognizer import PlateRecognizer, choose_device, easyocr_model_dir, stock_english_g2
 from services.ocr.region import WordReader, guess_state
 from services.ocr.separators import erase_separators
@@ -106,9 +107,15 @@ class PlateReader:
             plates = self._pick(rows, clock)
         if _unsure(plates, settings.more_lines_below):
             # Still nothing confident: a short row may have lost its edge characters to the frame.
-            found = self._read_glued_edges(grey, rows, clock)
+            found = self._read_looked_again(grey, rows, clock, lambda line: _listed(with_glued_edges(grey, line)))
             # Only a more confident read: a row grown by a bolt or a corner reads worse (L781601).
             plates = found if _more_confident(found, plates) else plates
+        if _unsure(plates, settings.more_lines_below) and not (plates and plate_shaped(plates[0].text)):
+            # Nor of a plate's shape: a row's box may be taller than its characters (localise.trimmed).
+            found = self._read_looked_again(grey, rows, clock, lambda line: [] if line.overlay else trimmed(line))
+            # Only a more confident plate shape: cut-down crops of a fence or a grille read 77777 and
+            # IIIIII surely, and of a date strip D140514.
+            plates = found if _more_confident(found, plates) and plate_shaped(found[0].text) else plates
         if settings.fallback_detector and _unsure(plates, settings.fallback_below):
             lines = [_unranked(box) for box in self._detect_text(pixels)]
             clock.mark("fallback")
@@ -123,15 +130,16 @@ class PlateReader:
             clock.mark("region")
         return ReadResult(plates, clock.total_ms, clock.stages_ms)
 
-    def _read_glued_edges(self, grey: np.ndarray, rows: list[tuple[Line, LineRead]], clock: "_Stages") -> list[PlateResult]:
-        """The plates once the GLUED_ROWS rows that read best are grown by the edge characters glued
-        to their frame (localise.with_glued_edges) and read; nothing where none grows."""
-        grown = {g.box: g for i in most_promising([read for _, read in rows], GLUED_ROWS)
-                 if (g := with_glued_edges(grey, rows[i][0])) is not None}
+    def _read_looked_again(self, grey: np.ndarray, rows: list[tuple[Line, LineRead]], clock: "_Stages",
+                           look: Callable[[Line], list[Line]]) -> list[PlateResult]:
+        """The plates once the LOOK_AGAIN rows that read best are looked at again (`look` gives each
+        row's new shapes: grown by glued edge characters, trimmed) and those read; nothing where
+        none gives a new row."""
+        found = {new.box: new for i in most_promising([read for _, read in rows], LOOK_AGAIN) for new in look(rows[i][0])}
         clock.mark("localise")
-        if not grown:
+        if not found:
             return []
-        return self._read_lines(grey, list(grown.values()), clock, views=self._settings.extra_views, known=rows)
+        return self._read_lines(grey, list(found.values()), clock, views=self._settings.extra_views, known=rows)
 
     def _read_lines(self, grey: np.ndarray, lines: list[Line], clock: "_Stages", views: int = 0,
                     known: list[tuple[Line, LineRead]] | None = None) -> list[PlateResult]:
@@ -196,8 +204,8 @@ class PlateReader:
         return [Box(int(x0), int(y0), int(x1 - x0), int(y1 - y0)) for x0, x1, y0, y1 in horizontal[0] if x1 > x0 and y1 > y0]
 
 
-# The rows whose reads rank best are the ones looked at again for edge characters glued to the frame.
-GLUED_ROWS = 5
+# The rows whose reads rank best are the ones looked at again when the reader is still unsure.
+LOOK_AGAIN = 5
 
 # A state name is printed at about a third of the number's height: under a number this many
 # pixels tall it is a smudge. On us-endtoend no state was named under 25 px (0 of 59 plates),
@@ -293,6 +301,10 @@ def _whole_image_if_plate(grey: np.ndarray, rows: list[Line]) -> list[Line]:
 def _unsure(plates: list[PlateResult], below: float) -> bool:
     """No plate read, or the best under `below` confidence: worth looking further."""
     return not plates or plates[0].confidence < below
+
+
+def _listed(line: Line | None) -> list[Line]:
+    return [] if line is None else [line]
 
 
 def _more_confident(found: list[PlateResult], plates: list[PlateResult]) -> bool:

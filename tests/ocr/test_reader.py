@@ -11,6 +11,7 @@ import pytest
 from cardak.samples import SAMPLE_IMAGE, SAMPLE_PLATE
 from cardak.samples.render import render_plate_photo, render_two_cars
 from services.common.errors import InvalidRequest
+from services.ocr.localise import find_lines
 from services.ocr.reader import MIN_REGION_NUMBER_HEIGHT, PACKAGED_WEIGHTS, PlateReader
 from services.ocr.settings import OcrSettings
 
@@ -153,6 +154,34 @@ def test_more_rows_are_read_only_when_the_first_ones_read_nothing_confidently() 
         plain = each.read(render_plate_photo("7ABC123", seed=1)).plates
         assert [p.text for p in plain] == ["7ABC123"] and plain[0].confidence >= 0.3
     assert crops_read[10] == crops_read[0] and len(crops_read[0]) == 2  # the rows, then the views of the best
+
+
+def _with_a_slogan_merged_below(plate: str, seed: int, depth: float) -> bytes:
+    """The photo with a dark stroke under each character of the number, touching it and reaching
+    `depth` of the row's height below: a slogan's letters merged with the number, which make the
+    row's box taller than its characters."""
+    photo = cv2.imdecode(np.frombuffer(render_plate_photo(plate, seed=seed), np.uint8), cv2.IMREAD_COLOR)
+    box = find_lines(cv2.cvtColor(photo, cv2.COLOR_BGR2GRAY))[0].box
+    step = box.width / len(plate)
+    bottom = box.y + box.height
+    for i in range(len(plate)):
+        left = int(box.x + (i + 0.15) * step)
+        cv2.rectangle(photo, (left, bottom - 2), (int(left + 0.6 * step), int(bottom + depth * box.height)), (25, 25, 30), -1)
+    return cv2.imencode(".jpg", cv2.GaussianBlur(photo, (0, 0), 1.2), [cv2.IMWRITE_JPEG_QUALITY, 60])[1].tobytes()
+
+
+@pytest.mark.parametrize(("plate", "seed", "depth"), [("8XYZ210", 3, 0.6), ("7ABC123", 1, 0.9)])
+def test_a_row_taller_than_its_characters_is_read_again_cut_down(reader: PlateReader, plate: str, seed: int,
+                                                                  depth: float) -> None:
+    photo = _with_a_slogan_merged_below(plate, seed, depth)
+    grey = cv2.imdecode(np.frombuffer(photo, np.uint8), cv2.IMREAD_GRAYSCALE)
+    row = find_lines(grey)[0]
+    assert row.char_height > 1.3 * find_lines(cv2.imdecode(np.frombuffer(render_plate_photo(plate, seed=seed), np.uint8),
+                                                             cv2.IMREAD_GRAYSCALE))[0].char_height
+    plates = reader.read(photo).plates
+    assert [p.text for p in plates][:1] == [plate]
+    # Read from a row cut to its characters' height (localise.trimmed), not the tall one.
+    assert plates[0].box.height < row.box.height
 
 
 def test_reads_at_once_on_many_threads_match_reads_one_by_one(reader: PlateReader) -> None:

@@ -16,6 +16,7 @@ from services.ocr.localise import (
     _cut_at_stack,
     _split_long,
     find_lines,
+    trimmed,
     with_glued_edges,
 )
 from services.ocr.plates import Box
@@ -224,6 +225,16 @@ def test_a_row_clear_of_its_frame_grows_nothing() -> None:
     grey = framed_plate("EB1234", first_x=66)
     row = find_lines(grey)[0]
     assert row.blobs == 6 and with_glued_edges(grey, row) is None
+
+
+def test_a_row_is_trimmed_at_its_top_or_its_bottom() -> None:
+    row = Line(Box(100, 50, 120, 30), blobs=6, score=5.0, angle=0.02, char_height=30, fences=(90.0, 240.0))
+    cuts = trimmed(row)
+    assert [(c.box.y, c.box.height) for c in cuts] == [(50, 21), (59, 21)]  # the bottom 9 px, the top 9 px
+    assert all(c.box.x == 100 and c.box.width == 120 and c.char_height == 21 for c in cuts)
+    assert all((c.blobs, c.score, c.angle, c.fences) == (6, 5.0, 0.02, (90.0, 240.0)) for c in cuts)
+    # A plate region's band, whose characters' height is unknown, stays unknown.
+    assert [c.char_height for c in trimmed(Line(Box(0, 0, 90, 20), blobs=0, score=1.0))] == [0, 0]
 
 
 def xs(pieces: list[list[Blob]]) -> list[list[int]]:
